@@ -1,0 +1,122 @@
+# pact build, test and lint targets. `make help` lists them.
+#
+# `make` builds bin/<goos>-<goarch>/pact for this machine. Setting GOARCH
+# means cross-building for a device, so GOOS then defaults to linux:
+#
+#   GOARCH=arm64 make            -> bin/linux-arm64/pact  (Pi 3/4/5, 64-bit OS)
+#   GOARCH=arm GOARM=7 make      -> bin/linux-armv7/pact  (Pi 2/3/4, 32-bit OS)
+#   GOARCH=arm GOARM=6 make      -> bin/linux-armv6/pact  (Pi Zero W, Pi 1)
+#
+# Binaries are static (CGO_ENABLED=0), stripped and built with -trimpath.
+
+GO ?= go
+
+# Queried with 2>/dev/null so that a missing go reaches need-go's message
+# instead of a screen of "go: not found".
+HOST_GOOS   := $(shell $(GO) env GOHOSTOS 2>/dev/null)
+HOST_GOARCH := $(shell $(GO) env GOHOSTARCH 2>/dev/null)
+
+ifneq ($(origin GOARCH),undefined)
+GOOS ?= linux
+endif
+GOOS   ?= $(HOST_GOOS)
+GOARCH ?= $(HOST_GOARCH)
+ifeq ($(GOARCH),arm)
+GOARM ?= $(shell GOARCH=arm $(GO) env GOARM 2>/dev/null)
+endif
+
+comma := ,
+# archdir(goarch, goarm): arm binaries are told apart by their ARM version
+# ("6,softfloat" counts as 6); every other architecture by its name.
+archdir = $(if $(filter arm,$(1)),armv$(firstword $(subst $(comma), ,$(2))),$(1))
+
+BIN      := bin/$(GOOS)-$(call archdir,$(GOARCH),$(GOARM))/pact
+HOST_BIN := bin/$(HOST_GOOS)-$(call archdir,$(HOST_GOARCH),$(shell $(GO) env GOARM 2>/dev/null))/pact
+
+MODULE  := github.com/seed44533760/pact
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short -q --verify HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w -X $(MODULE)/internal/version.Version=$(VERSION) -X $(MODULE)/internal/version.Commit=$(COMMIT)
+
+# Commands that run on this machine pin GOOS/GOARCH to the host, so that a
+# GOARCH=arm64 left in the environment cannot turn them into cross builds.
+HOSTENV := GOOS=$(HOST_GOOS) GOARCH=$(HOST_GOARCH)
+
+# Flags for the two test runs. qemu-user is slow, so the arm64 run skips the
+# heavy sweeps (tests check testing.Short()); `make test ARM_TESTFLAGS=` runs all.
+TESTFLAGS     ?=
+ARM_TESTFLAGS ?= -short
+# On a 64-bit Linux Pi the arm64 tests run natively; elsewhere under qemu-user.
+ifeq ($(HOST_GOOS)-$(HOST_GOARCH),linux-arm64)
+ARM64_EXEC :=
+ARM64_NEEDS :=
+else
+ARM64_EXEC := -exec qemu-aarch64-static
+ARM64_NEEDS := need-qemu
+endif
+
+BENCH     ?= .
+BENCHTIME ?= 1s
+BENCHPKG  ?= ./...
+
+# staticcheck is pinned: 2026.2.2 (module v0.8.2) is the first release checked
+# to understand Go 1.26. It installs into bin/tools, never into GOPATH/bin.
+STATICCHECK_VERSION ?= v0.8.2
+STATICCHECK := bin/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
+
+.PHONY: build cross test test-race test-arm64 bench lint demo clean help need-go need-cc need-qemu
+
+build: need-go
+	CGO_ENABLED=0 GOOS=$(GOOS) GOARCH=$(GOARCH) $(if $(filter arm,$(GOARCH)),GOARM=$(GOARM)) \
+		$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/pact
+	@echo "built $(BIN) ($(VERSION), commit $(COMMIT))"
+
+cross: need-go
+	$(MAKE) --no-print-directory build GOOS=linux GOARCH=arm64
+	$(MAKE) --no-print-directory build GOOS=linux GOARCH=arm GOARM=7
+	$(MAKE) --no-print-directory build GOOS=linux GOARCH=arm GOARM=6
+	$(MAKE) --no-print-directory build GOOS=$(HOST_GOOS) GOARCH=$(HOST_GOARCH)
+
+test: test-race test-arm64
+
+test-race: need-go need-cc
+	CGO_ENABLED=1 $(HOSTENV) $(GO) test -race $(TESTFLAGS) ./...
+
+test-arm64: need-go $(ARM64_NEEDS)
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) test $(ARM64_EXEC) $(ARM_TESTFLAGS) ./...
+
+bench: need-go
+	$(HOSTENV) $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem $(BENCHPKG)
+
+lint: need-go $(STATICCHECK)
+	$(HOSTENV) $(GO) vet ./...
+	$(HOSTENV) $(STATICCHECK) ./...
+
+$(STATICCHECK):
+	@$(MAKE) --no-print-directory need-go
+	$(HOSTENV) GOBIN=$(CURDIR)/$(dir $(STATICCHECK)) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+demo:
+	$(MAKE) --no-print-directory build GOOS=$(HOST_GOOS) GOARCH=$(HOST_GOARCH)
+	$(HOST_BIN) sim --nodes 7 --byzantine 2 --strategy equivocate --heights 200 --seed 1 --narrate
+
+clean:
+	rm -rf bin/ coverage.out *.test *.prof
+
+need-go:
+	@command -v $(GO) >/dev/null 2>&1 || { echo "make: '$(GO)' not found on PATH: install Go 1.26 or newer (https://go.dev/dl) and add its bin directory to PATH" >&2; exit 1; }
+
+need-cc:
+	@cc="$$($(GO) env CC)"; command -v "$$cc" >/dev/null 2>&1 || { echo "make: go test -race needs cgo, but the C compiler '$$cc' is missing: install gcc (apt-get install -y gcc) or set CC" >&2; exit 1; }
+
+need-qemu:
+	@scripts/need-qemu.sh
+
+help:
+	@echo "make [build]     build bin/<goos>-<goarch>/pact (GOARCH=arm64 | GOARCH=arm GOARM=7|6 for Pis)"
+	@echo "make cross       build linux arm64, armv7, armv6 and the host"
+	@echo "make test        go test -race, then the linux/arm64 tests under qemu-user (ARM_TESTFLAGS=$(ARM_TESTFLAGS))"
+	@echo "make bench       benchmarks (BENCH=regex BENCHTIME=1s BENCHPKG=./...)"
+	@echo "make lint        go vet and staticcheck $(STATICCHECK_VERSION)"
+	@echo "make demo        build, then run a narrated 7-node simulation with 2 equivocating nodes"
+	@echo "make clean       remove bin/"

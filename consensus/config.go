@@ -1,0 +1,180 @@
+package consensus
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Application is the node's view of the replicated application: the agent's
+// agreed state, or the simulator's model of it. The core calls it
+// synchronously from Step, Tick and Propose.
+type Application interface {
+	// Validate judges the entries of a block proposed at height. It must be
+	// deterministic given the decided history up to height-1, and must not
+	// block. A non-nil error makes this node prevote nil.
+	Validate(height uint64, entries []Entry) error
+
+	// Apply is called exactly once for every decided height, in order, before
+	// the node moves to height+1 (also for heights learned through catch-up).
+	// It returns the validator set in force at height+1: current when the
+	// block changes nothing. It must be deterministic and must not block.
+	Apply(height uint64, entries []Entry, current *ValidatorSet) *ValidatorSet
+}
+
+// CommitLog serves decided heights that have left the node's in-memory window,
+// so it can help far-behind peers catch up. The agent backs it with its
+// database; nil means "only the in-memory window".
+type CommitLog interface {
+	// Commit returns the decided block at height with its certificate. It must
+	// not block for long: it is called from Step.
+	Commit(height uint64) (*Commit, bool)
+}
+
+// Config sets up a Node. Timeouts are counted in ticks: the caller decides
+// how long a tick is (the agent uses 100 ms; the simulator uses virtual time).
+type Config struct {
+	// Cluster is the cluster name. It is part of every sign-bytes string, so
+	// no message can be replayed into another cluster.
+	Cluster string
+
+	// ID is this node's name. It need not be in Validators: a node outside
+	// the set follows decisions but never signs a vote.
+	ID NodeID
+
+	// Signer signs this node's messages; its key must be the one Validators
+	// hold for ID.
+	Signer Signer
+
+	// Verifier checks every signature the node receives.
+	Verifier Verifier
+
+	// App validates proposals and applies decisions.
+	App Application
+
+	// Log serves old commits to peers that are far behind. Optional.
+	Log CommitLog
+
+	// Height is the first height this node has not decided: 1 for a new
+	// cluster, last decided + 1 after a restart.
+	Height uint64
+
+	// Validators is the validator set in force at Height.
+	Validators *ValidatorSet
+
+	// LastSigned is the double-sign guard restored from durable storage; the
+	// zero value for a node that has never signed. A node restarted without
+	// it may equivocate: the agent refuses to start when its copy is corrupt.
+	LastSigned SignState
+
+	// TimeoutPropose is how long a validator waits for a proposal in round 0
+	// before prevoting nil; TimeoutPrevote and TimeoutPrecommit how long it
+	// waits after seeing 2f+1 votes of a step without a quorum for one value.
+	// Each grows by TimeoutDelta per round, so a round that failed because
+	// messages were slow gives them more time in the next (go-ibft#92: a base
+	// timeout shorter than the slowest honest step means round 0 never
+	// succeeds).
+	TimeoutPropose   int
+	TimeoutPrevote   int
+	TimeoutPrecommit int
+	TimeoutDelta     int
+
+	// RebroadcastTicks is how often a node at an undecided height re-sends its
+	// own messages of the current round. Votes travel best-effort, so this is
+	// what makes progress certain on a lossy network.
+	RebroadcastTicks int
+
+	// StatusTicks is how often an idle node announces its height, so peers
+	// that fell behind while the cluster was idle learn to catch up. Zero
+	// disables the heartbeat.
+	StatusTicks int
+
+	// CatchUpBatch is how many consecutive commits one catch-up reply carries.
+	CatchUpBatch int
+
+	// KeepCommits is how many recent commits the node keeps in memory to
+	// serve catch-up without touching Log.
+	KeepCommits int
+
+	// MaxBlockEntries and MaxBlockBytes bound the block a proposer builds and
+	// the blocks it accepts.
+	MaxBlockEntries int
+	MaxBlockBytes   int
+
+	// MaxRoundsAhead bounds how far past the current round the node keeps
+	// messages, so a peer cannot make it hold state for arbitrary rounds.
+	MaxRoundsAhead int
+}
+
+// DefaultConfig returns timings fit for a LAN of Raspberry Pis with a 100 ms
+// tick: one second for a proposal, half a second per vote step, growing by
+// half a second a round. The caller fills in identity, keys and application.
+func DefaultConfig() Config {
+	return Config{
+		Height:           1,
+		TimeoutPropose:   10,
+		TimeoutPrevote:   5,
+		TimeoutPrecommit: 5,
+		TimeoutDelta:     5,
+		RebroadcastTicks: 10,
+		StatusTicks:      50,
+		CatchUpBatch:     32,
+		KeepCommits:      256,
+		MaxBlockEntries:  1024,
+		MaxBlockBytes:    1 << 20,
+		MaxRoundsAhead:   64,
+	}
+}
+
+// Validate reports every problem with the configuration at once, each naming
+// its field.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: %s: "+format, append([]any{ErrConfig, field}, args...)...))
+	}
+	if c.Cluster == "" {
+		bad("Cluster", "empty")
+	}
+	if c.ID == "" {
+		bad("ID", "empty")
+	}
+	if c.Signer == nil {
+		bad("Signer", "nil")
+	}
+	if c.Verifier == nil {
+		bad("Verifier", "nil")
+	}
+	if c.App == nil {
+		bad("App", "nil")
+	}
+	if c.Height == 0 {
+		bad("Height", "must be at least 1")
+	}
+	if c.Validators == nil || c.Validators.Len() == 0 {
+		bad("Validators", "empty")
+	} else if v, ok := c.Validators.Get(c.ID); ok && c.Signer != nil && string(v.PubKey) != string(c.Signer.PublicKey()) {
+		bad("Signer", "public key does not match the validator set's key for %q", c.ID)
+	}
+	for _, t := range []struct {
+		name string
+		v    int
+		min  int
+	}{
+		{"TimeoutPropose", c.TimeoutPropose, 1},
+		{"TimeoutPrevote", c.TimeoutPrevote, 1},
+		{"TimeoutPrecommit", c.TimeoutPrecommit, 1},
+		{"TimeoutDelta", c.TimeoutDelta, 0},
+		{"RebroadcastTicks", c.RebroadcastTicks, 1},
+		{"StatusTicks", c.StatusTicks, 0},
+		{"CatchUpBatch", c.CatchUpBatch, 1},
+		{"KeepCommits", c.KeepCommits, 1},
+		{"MaxBlockEntries", c.MaxBlockEntries, 1},
+		{"MaxBlockBytes", c.MaxBlockBytes, 1},
+		{"MaxRoundsAhead", c.MaxRoundsAhead, 1},
+	} {
+		if t.v < t.min {
+			bad(t.name, "%d is below the minimum %d", t.v, t.min)
+		}
+	}
+	return errors.Join(errs...)
+}
