@@ -23,6 +23,19 @@ const (
 
 func putUint64(b []byte, v uint64) { binary.BigEndian.PutUint64(b, v) }
 
+// uvarintLen is the length of v's minimal encoding. The decoder refuses any
+// other, so every message has exactly one encoding.
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+func zigzag(v int64) uint64 { return uint64(v<<1) ^ uint64(v>>63) }
+
 // encoder appends fields to a byte slice.
 type encoder struct{ b []byte }
 
@@ -77,7 +90,7 @@ func (d *decoder) uvarint() uint64 {
 		return 0
 	}
 	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
+	if n <= 0 || n != uvarintLen(v) {
 		d.fail("bad varint")
 		return 0
 	}
@@ -90,7 +103,7 @@ func (d *decoder) varint() int64 {
 		return 0
 	}
 	v, n := binary.Varint(d.b)
-	if n <= 0 {
+	if n <= 0 || n != uvarintLen(zigzag(v)) {
 		d.fail("bad varint")
 		return 0
 	}
@@ -251,18 +264,11 @@ const signDomain = "pact/consensus/v1"
 // signature is therefore bound to one cluster, type, height and round and
 // cannot be replayed into another.
 func SignBytes(cluster string, m *Message) []byte {
-	var blockHash Hash
-	switch m.Type {
-	case MsgProposal:
-		if m.Block != nil {
-			blockHash = m.Block.Hash()
-		}
-	case MsgCommit:
-		if m.Commit != nil {
-			blockHash = m.Commit.Block.Hash()
-		}
-	default:
-		blockHash = m.BlockHash
+	// A proposal signs its BlockHash, not its block: the node checks that the
+	// two match before it verifies, and evidence can then drop the block.
+	blockHash := m.BlockHash
+	if m.Type == MsgCommit && m.Commit != nil {
+		blockHash = m.Commit.Block.Hash()
 	}
 	var polRound int32
 	if m.Type == MsgProposal {

@@ -12,7 +12,7 @@ import (
 )
 
 // The interaction environment drives a handful of nodes by hand from the
-// scripts in testdata/, in the style of etcd-io/raft's rafttest: each command
+// scripts in testdata/scenarios/, in the style of etcd-io/raft's rafttest: each command
 // prints what the nodes did, and the expected output sits below it. Run
 // `go test ./consensus -run TestScenarios -rewrite` to regenerate the
 // expected output after a deliberate change, then read the diff.
@@ -68,7 +68,7 @@ func (a *scriptApp) Validate(_ uint64, entries []Entry) error {
 func (a *scriptApp) Apply(_ uint64, _ []Entry, cur *ValidatorSet) *ValidatorSet { return cur }
 
 func TestScenarios(t *testing.T) {
-	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
+	datadriven.Walk(t, "testdata/scenarios", func(t *testing.T, path string) {
 		e := &env{t: t}
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 			return e.handle(d)

@@ -115,11 +115,7 @@ func (m *Message) IsVote() bool { return m.Type == MsgPrevote || m.Type == MsgPr
 func (m *Message) String() string {
 	switch m.Type {
 	case MsgProposal:
-		var h Hash
-		if m.Block != nil {
-			h = m.Block.Hash()
-		}
-		return fmt.Sprintf("%s %s h=%d r=%d %s pol=%d", m.From, m.Type, m.Height, m.Round, h, m.POLRound)
+		return fmt.Sprintf("%s %s h=%d r=%d %s pol=%d", m.From, m.Type, m.Height, m.Round, m.BlockHash, m.POLRound)
 	case MsgPrevote, MsgPrecommit:
 		return fmt.Sprintf("%s %s h=%d r=%d %s", m.From, m.Type, m.Height, m.Round, m.BlockHash)
 	case MsgCommit:
