@@ -60,14 +60,14 @@ func normalize(m *Message) *Message {
 func TestCodec_MalformedIsRefused(t *testing.T) {
 	good := sampleMessages()[0].Marshal()
 	for name, b := range map[string][]byte{
-		"empty":             nil,
-		"wrong version":     append([]byte{9}, good[1:]...),
-		"unknown type":      append([]byte{1, 42}, good[2:]...),
-		"truncated":         good[:len(good)/2],
-		"trailing bytes":    append(append([]byte(nil), good...), 0),
-		"huge entry count":  {1, 1, 1, 'a', 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 5, 0xff, 0xff, 0xff, 0xff, 0x0f},
+		"empty":              nil,
+		"wrong version":      append([]byte{9}, good[1:]...),
+		"unknown type":       append([]byte{1, 42}, good[2:]...),
+		"truncated":          good[:len(good)/2],
+		"trailing bytes":     append(append([]byte(nil), good...), 0),
+		"huge entry count":   {1, 1, 1, 'a', 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 5, 0xff, 0xff, 0xff, 0xff, 0x0f},
 		"round out of range": (&Message{Type: MsgPrevote, From: "a", Round: -5}).Marshal(),
-		"oversized":         make([]byte, MaxMessageSize+1),
+		"oversized":          make([]byte, MaxMessageSize+1),
 	} {
 		if _, err := Unmarshal(b); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: err = %v, want ErrMalformed", name, err)

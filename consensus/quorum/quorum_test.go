@@ -67,7 +67,7 @@ func (t *naiveTally) count(v int) int {
 }
 
 func (t *naiveTally) hasQuorum(v int) bool { return 3*t.count(v) > 2*t.n }
-func (t *naiveTally) quorumAny() bool    { return 3*len(t.votes) > 2*t.n }
+func (t *naiveTally) quorumAny() bool      { return 3*len(t.votes) > 2*t.n }
 
 func TestTally_MatchesNaiveCounting(t *testing.T) {
 	for seed := uint64(1); seed <= 500; seed++ {
