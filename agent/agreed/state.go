@@ -1,0 +1,288 @@
+package agreed
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/seed44533760/pact/agent/capability"
+	"github.com/seed44533760/pact/consensus"
+)
+
+// Ejected records why and when a node was removed.
+type Ejected struct {
+	Height   uint64 `json:"height"`
+	Reason   string `json:"reason"`
+	Evidence []byte `json:"evidence"`
+}
+
+// State is the agreed state after Height. The exported fields are what a
+// snapshot holds; Operators and Cluster come from the cluster file and are
+// not part of it.
+type State struct {
+	Height       uint64                          `json:"height"`
+	Validators   map[string]string               `json:"validators"` // name → base64 public key
+	Ejected      map[string]Ejected              `json:"ejected"`
+	Capabilities map[string]*capability.Document `json:"capabilities"`
+	Admissions   map[string]uint64               `json:"admissions"` // hex digest of a used admission → height
+
+	cluster   string
+	operators map[string]ed25519.PublicKey
+	verifier  consensus.Verifier
+	vals      *consensus.ValidatorSet
+}
+
+// Genesis builds the state before height 1.
+func Genesis(cluster string, validators map[string]ed25519.PublicKey, operators map[string]ed25519.PublicKey) (*State, error) {
+	s := &State{
+		Validators:   map[string]string{},
+		Ejected:      map[string]Ejected{},
+		Capabilities: map[string]*capability.Document{},
+		Admissions:   map[string]uint64{},
+	}
+	for name, k := range validators {
+		s.Validators[name] = base64.StdEncoding.EncodeToString(k)
+	}
+	if err := s.bind(cluster, operators); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Restore rebuilds a state from a snapshot.
+func Restore(snapshot []byte, cluster string, operators map[string]ed25519.PublicKey) (*State, error) {
+	var s State
+	if err := json.Unmarshal(snapshot, &s); err != nil {
+		return nil, fmt.Errorf("agreed state snapshot: %w", err)
+	}
+	for _, m := range []bool{s.Validators == nil, s.Ejected == nil, s.Capabilities == nil, s.Admissions == nil} {
+		if m {
+			return nil, errors.New("agreed state snapshot: missing maps")
+		}
+	}
+	if err := s.bind(cluster, operators); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func (s *State) bind(cluster string, operators map[string]ed25519.PublicKey) error {
+	s.cluster, s.operators, s.verifier = cluster, operators, consensus.Ed25519Verifier{}
+	return s.rebuildSet()
+}
+
+func (s *State) rebuildSet() error {
+	var vals []consensus.Validator
+	for name, k := range s.Validators {
+		pub, err := decodeKey(k)
+		if err != nil {
+			return fmt.Errorf("validator %s: %w", name, err)
+		}
+		vals = append(vals, consensus.Validator{ID: consensus.NodeID(name), PubKey: consensus.PublicKey(pub)})
+	}
+	vs, err := consensus.NewValidatorSet(vals)
+	if err != nil {
+		return err
+	}
+	s.vals = vs
+	return nil
+}
+
+// Snapshot encodes the state.
+func (s *State) Snapshot() []byte {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(fmt.Sprintf("agreed: snapshot marshal failed: %v", err))
+	}
+	return b
+}
+
+// ValidatorSet is the set in force at Height+1.
+func (s *State) ValidatorSet() *consensus.ValidatorSet { return s.vals }
+
+// ValidatorNames lists the validators, sorted.
+func (s *State) ValidatorNames() []string { return sortedKeys(s.Validators) }
+
+// EjectedNames lists the ejected nodes, sorted.
+func (s *State) EjectedNames() []string { return sortedKeys(s.Ejected) }
+
+// IsEjected reports whether name was ejected (and not admitted since).
+func (s *State) IsEjected(name string) bool { _, ok := s.Ejected[name]; return ok }
+
+// ValidatorKey returns a validator's public key.
+func (s *State) ValidatorKey(name string) (ed25519.PublicKey, bool) {
+	k, ok := s.Validators[name]
+	if !ok {
+		return nil, false
+	}
+	pub, err := decodeKey(k)
+	return pub, err == nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+var _ consensus.Application = (*State)(nil)
+
+// Validate implements consensus.Application: every entry must be valid
+// against the state after height-1, and valid together (no node advertised
+// twice, no admission used twice, nobody ejected twice in one block).
+func (s *State) Validate(height uint64, entries []consensus.Entry) error {
+	if height != s.Height+1 {
+		return fmt.Errorf("%w: block for height %d, state at %d", ErrInvalid, height, s.Height)
+	}
+	seen := map[string]bool{}
+	for i, raw := range entries {
+		e, err := Decode(raw)
+		if err != nil {
+			return fmt.Errorf("entry %d: %w", i, err)
+		}
+		key, err := s.check(e)
+		if err != nil {
+			return fmt.Errorf("entry %d: %w", i, err)
+		}
+		if seen[key] {
+			return fmt.Errorf("entry %d: %w: %s twice in one block", i, ErrInvalid, key)
+		}
+		seen[key] = true
+	}
+	return nil
+}
+
+// CheckEntry judges one entry on its own against the current state: what
+// the agent asks before it accepts an entry from a peer into its pending
+// list.
+func (s *State) CheckEntry(raw consensus.Entry) (*Entry, error) {
+	e, err := Decode(raw)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.check(e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// check validates one entry and returns the key that must be unique within
+// a block.
+func (s *State) check(e *Entry) (string, error) {
+	switch e.Type {
+	case TypeAdvertise:
+		d := e.Doc
+		if err := d.Verify(s.cluster); err != nil {
+			return "", fmt.Errorf("%w: advertise: %v", ErrInvalid, err)
+		}
+		if s.Validators[d.Node] != d.Key {
+			return "", fmt.Errorf("%w: advertise: %s is not a validator with key %s", ErrInvalid, d.Node, d.Key)
+		}
+		if old := s.Capabilities[d.Node]; old != nil && d.Seq <= old.Seq {
+			return "", fmt.Errorf("%w: advertise: %s seq %d is not newer than the committed %d", ErrInvalid, d.Node, d.Seq, old.Seq)
+		}
+		return "node/" + d.Node, nil
+	case TypeAdmit:
+		a := e.Admit
+		op, ok := s.operators[a.Operator]
+		if !ok {
+			return "", fmt.Errorf("%w: admit: %q is not an operator of the cluster", ErrInvalid, a.Operator)
+		}
+		sig, err := base64.StdEncoding.DecodeString(a.Sig)
+		if err != nil || !ed25519.Verify(op, a.SignBytes(s.cluster), sig) {
+			return "", fmt.Errorf("%w: admit: operator signature does not verify", ErrInvalid)
+		}
+		if _, err := decodeKey(a.Key); err != nil {
+			return "", fmt.Errorf("admit: %w", err)
+		}
+		if _, ok := s.Validators[a.Node]; ok {
+			return "", fmt.Errorf("%w: admit: %s is already a validator", ErrInvalid, a.Node)
+		}
+		for name, k := range s.Validators {
+			if k == a.Key {
+				return "", fmt.Errorf("%w: admit: key already belongs to validator %s", ErrInvalid, name)
+			}
+		}
+		if _, used := s.Admissions[admissionDigest(a)]; used {
+			return "", fmt.Errorf("%w: admit: this admission was already used", ErrInvalid)
+		}
+		return "node/" + a.Node, nil
+	case TypeEject:
+		j := e.Eject
+		pub, ok := s.ValidatorKey(j.Node)
+		if !ok {
+			return "", fmt.Errorf("%w: eject: %s is not a validator", ErrInvalid, j.Node)
+		}
+		if len(s.Validators) <= 1 {
+			return "", fmt.Errorf("%w: eject: %s is the last validator", ErrInvalid, j.Node)
+		}
+		if j.Reason != ReasonEquivocation {
+			return "", fmt.Errorf("%w: eject: unknown reason %q", ErrInvalid, j.Reason)
+		}
+		ev, err := consensus.UnmarshalEvidence(j.Evidence)
+		if err != nil {
+			return "", fmt.Errorf("%w: eject: %v", ErrInvalid, err)
+		}
+		if string(ev.Offender()) != j.Node {
+			return "", fmt.Errorf("%w: eject: evidence is against %s, not %s", ErrInvalid, ev.Offender(), j.Node)
+		}
+		if err := ev.Verify(s.cluster, consensus.PublicKey(pub), s.verifier); err != nil {
+			return "", fmt.Errorf("%w: eject: evidence: %v", ErrInvalid, err)
+		}
+		return "node/" + j.Node, nil
+	}
+	return "", fmt.Errorf("%w: unknown type %q", ErrInvalid, e.Type)
+}
+
+func admissionDigest(a *Admission) string {
+	h := sha256.Sum256([]byte(a.Sig + "\n" + a.Nonce + "\n" + a.Node))
+	return hex.EncodeToString(h[:16])
+}
+
+// Apply implements consensus.Application. Entries were validated when
+// proposed; one that no longer applies (a certified block this node judged
+// differently) is skipped rather than half-applied.
+func (s *State) Apply(height uint64, entries []consensus.Entry, current *consensus.ValidatorSet) *consensus.ValidatorSet {
+	changed := false
+	for _, raw := range entries {
+		e, err := Decode(raw)
+		if err != nil {
+			continue
+		}
+		switch e.Type {
+		case TypeAdvertise:
+			if s.Validators[e.Doc.Node] == e.Doc.Key {
+				s.Capabilities[e.Doc.Node] = e.Doc
+			}
+		case TypeAdmit:
+			a := e.Admit
+			s.Validators[a.Node] = a.Key
+			delete(s.Ejected, a.Node)
+			s.Admissions[admissionDigest(a)] = height
+			changed = true
+		case TypeEject:
+			j := e.Eject
+			if _, ok := s.Validators[j.Node]; ok && len(s.Validators) > 1 {
+				delete(s.Validators, j.Node)
+				delete(s.Capabilities, j.Node)
+				s.Ejected[j.Node] = Ejected{Height: height, Reason: j.Reason, Evidence: j.Evidence}
+				changed = true
+			}
+		}
+	}
+	s.Height = height
+	if changed {
+		if err := s.rebuildSet(); err != nil {
+			panic(fmt.Sprintf("agreed: validator set broken after height %d: %v", height, err))
+		}
+	}
+	return s.vals
+}
