@@ -80,7 +80,10 @@ type Config struct {
 
 	// RebroadcastTicks is how often a node at an undecided height re-sends its
 	// own messages of the current round. Votes travel best-effort, so this is
-	// what makes progress certain on a lossy network.
+	// what makes progress certain on a lossy network. From the second
+	// rebroadcast of a round on, the node also relays what it holds of the
+	// round from others (and the previous round's precommits), standing in
+	// for the gossip layer the algorithm assumes.
 	RebroadcastTicks int
 
 	// StatusTicks is how often an idle node announces its height, so peers

@@ -36,6 +36,19 @@
 // hears of a later height asks with a Status; commits are accepted only with
 // a certificate that verifies against the validator set of their height.
 //
+// The paper assumes a gossip layer that eventually hands every honest node
+// every message any honest node received; pact's transport is point to point
+// and best-effort. Three mechanisms stand in for that gossip (relay.go), each
+// added when the simulator found a permanent stall without it: a node
+// re-sends its own messages every RebroadcastTicks and, once a round is slow,
+// relays every message it holds of that round (signed by their authors, so
+// relaying needs no trust); a proposer re-proposing a block sends the
+// prevotes that justify it (sendPOL); and a node restarted mid-round re-sends
+// the vote its guard holds (resumeVote). An equivocator's second prevote is
+// kept (never counted in the tally) so that a polka it took part in is still
+// recognised — safe, since two polkas for different blocks would need an
+// honest validator in both.
+//
 // # Driving it
 //
 // One goroutine owns a Node. It calls Step for every message received, Tick

@@ -253,7 +253,11 @@ func (e *env) ready(b *strings.Builder, id NodeID) {
 		if m.To != "" {
 			to = string(m.To)
 		}
-		fmt.Fprintf(b, "%s -> %s: %s\n", id, to, describe(&m))
+		relayed := ""
+		if m.From != id && m.Type != MsgCommit && m.Type != MsgStatus {
+			relayed = " (relayed, by " + string(m.From) + ")"
+		}
+		fmt.Fprintf(b, "%s -> %s: %s%s\n", id, to, describe(&m), relayed)
 		for _, r := range e.ids {
 			if r != id && (m.To == "" || m.To == r) {
 				c := m

@@ -93,6 +93,12 @@ type roundState struct {
 	prevoteMsgs   map[NodeID]*Message
 	precommitMsgs map[NodeID]*Message
 	senders       map[NodeID]struct{}
+	// altPrevotes holds the prevotes of equivocators that conflict with
+	// their first one (at most maxAltVotes each); they count towards a
+	// polka (see polka), never towards the tally.
+	altPrevotes map[NodeID][]*Message
+	// rebroadcasts counts the rebroadcasts made in this round (see relay).
+	rebroadcasts int
 
 	proposeScheduled   bool
 	prevoteScheduled   bool
@@ -188,6 +194,9 @@ func NewNode(cfg Config) (*Node, error) {
 		n.active = true
 	}
 	n.startRound(startRound)
+	if g := cfg.LastSigned; g.Height == cfg.Height && g.Step >= StepPrevote {
+		n.resumeVote(g)
+	}
 	return n, nil
 }
 
@@ -352,6 +361,9 @@ func (n *Node) rebroadcast() {
 	if rs == nil {
 		return
 	}
+	if p := rs.ownProposal; p != nil && p.POLRound >= 0 {
+		n.sendPOL(p.POLRound, p.BlockHash)
+	}
 	for _, m := range []*Message{rs.ownProposal, rs.ownPrevote, rs.ownPrecommit} {
 		if m != nil {
 			n.send(*m)
@@ -359,6 +371,10 @@ func (n *Node) rebroadcast() {
 	}
 	// A node still at a height everyone else has left hears nothing new;
 	// its re-sent votes are what prompt peers to send it the commit.
+	rs.rebroadcasts++
+	if rs.rebroadcasts >= 2 {
+		n.relay(rs)
+	}
 }
 
 func (n *Node) send(m Message) { n.out.Messages = append(n.out.Messages, m) }
@@ -385,6 +401,7 @@ func (n *Node) roundState(r int32) *roundState {
 			prevoteMsgs:   make(map[NodeID]*Message),
 			precommitMsgs: make(map[NodeID]*Message),
 			senders:       make(map[NodeID]struct{}),
+			altPrevotes:   make(map[NodeID][]*Message),
 		}
 		n.rounds[r] = rs
 	}
@@ -510,6 +527,9 @@ func (n *Node) propose(b *Block) bool {
 	rs.proposal = m
 	rs.senders[n.cfg.ID] = struct{}{}
 	n.blocks[m.BlockHash] = b
+	if m.POLRound >= 0 {
+		n.sendPOL(m.POLRound, m.BlockHash)
+	}
 	n.send(*m)
 	return true
 }
@@ -563,20 +583,37 @@ func (n *Node) sign(m *Message) bool {
 	return true
 }
 
+// maxAltVotes bounds the conflicting prevotes kept per equivocator and round.
+const maxAltVotes = 2
+
 // record counts a verified vote, or turns a conflicting second vote into
-// evidence. It reports whether the vote was new.
+// evidence (and keeps a conflicting prevote for polka). It reports whether
+// the vote changed what the node knows.
 func (n *Node) record(rs *roundState, m *Message) bool {
 	msgs, tally := rs.prevoteMsgs, rs.prevotes
 	if m.Type == MsgPrecommit {
 		msgs, tally = rs.precommitMsgs, rs.precommits
 	}
 	if old, ok := msgs[m.From]; ok {
-		if conflicts(old, m) {
-			n.addEvidence(old, m)
-		} else {
+		if !conflicts(old, m) {
 			n.stats.Duplicates++
+			return false
 		}
-		return false
+		n.addEvidence(old, m)
+		if m.Type != MsgPrevote {
+			return false
+		}
+		alts := rs.altPrevotes[m.From]
+		for _, a := range alts {
+			if a.BlockHash == m.BlockHash {
+				return false
+			}
+		}
+		if len(alts) >= maxAltVotes {
+			return false
+		}
+		rs.altPrevotes[m.From] = append(alts, m)
+		return true
 	}
 	msgs[m.From] = m
 	tally.Add(string(m.From), m.BlockHash)

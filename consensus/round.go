@@ -1,5 +1,7 @@
 package consensus
 
+import "sort"
+
 // The rules below are Algorithm 1 of Buchman, Kwon and Milosevic, "The latest
 // gossip on BFT consensus" (2018); comments give its line numbers. Each rule
 // is an "upon" clause: evaluate re-checks them after every change of state
@@ -53,7 +55,7 @@ func (n *Node) currentRoundRules() bool {
 			// Line 28: a re-proposal backed by a polka in round vr. Prevote
 			// for it if the lock is no newer than vr, or is on it.
 			vr := prop.POLRound
-			if pr := n.rounds[vr]; pr != nil && pr.prevotes.HasQuorum(vh) {
+			if pr := n.rounds[vr]; pr != nil && n.polka(pr, vh) {
 				if n.valid(v) && (n.lockedRound <= vr || n.lockedHash == vh) {
 					n.prevote(vh)
 				} else {
@@ -72,7 +74,7 @@ func (n *Node) currentRoundRules() bool {
 
 	// Line 36: a polka for the proposal. Lock on it and precommit (if still
 	// at prevote), and remember it as the valid value either way.
-	if n.step >= StepPrevote && prop != nil && !rs.polkaSeen && !vh.IsZero() && rs.prevotes.HasQuorum(vh) && n.valid(v) {
+	if n.step >= StepPrevote && prop != nil && !rs.polkaSeen && !vh.IsZero() && n.polka(rs, vh) && n.valid(v) {
 		rs.polkaSeen = true
 		n.validBlock, n.validRound = v, r
 		if n.step == StepPrevote {
@@ -83,7 +85,7 @@ func (n *Node) currentRoundRules() bool {
 	}
 
 	// Line 44: a polka for nil — precommit nil.
-	if n.step == StepPrevote && rs.prevotes.HasQuorum(Hash{}) {
+	if n.step == StepPrevote && n.polka(rs, Hash{}) {
 		n.precommit(Hash{})
 		return true
 	}
@@ -94,6 +96,27 @@ func (n *Node) currentRoundRules() bool {
 		n.schedule(timeoutPrecommit, r)
 	}
 	return false
+}
+
+// polka reports whether 2f+1 validators signed a prevote for h in round rs:
+// the first prevote of each voter, plus the other prevotes of voters that
+// equivocated. Counting an equivocator's conflicting vote is safe — two
+// polkas for different values would still need an honest validator in both —
+// and it is needed for liveness: a node that happened to count an
+// equivocator's nil prevote must still recognise the polka an honest proposer
+// shows it (see sendPOL), or a lock taken on that polka elsewhere could never
+// be released.
+func (n *Node) polka(rs *roundState, h Hash) bool {
+	c := rs.prevotes.Count(h)
+	for _, alts := range rs.altPrevotes {
+		for _, m := range alts {
+			if m.BlockHash == h {
+				c++
+				break
+			}
+		}
+	}
+	return c >= n.vals.Quorum()
 }
 
 // valid asks the application about a block, once per block.
@@ -183,9 +206,16 @@ func (n *Node) finishHeight(c *Commit) {
 	n.resetHeight()
 	n.startRound(0)
 
-	// Replay what arrived early for the new height.
-	for _, msgs := range held {
-		for _, m := range msgs {
+	// Replay what arrived early for the new height, senders in name order:
+	// map order would make the node's output, and so every simulated run,
+	// differ from one execution to the next.
+	senders := make([]NodeID, 0, len(held))
+	for id := range held {
+		senders = append(senders, id)
+	}
+	sort.Slice(senders, func(i, j int) bool { return senders[i] < senders[j] })
+	for _, id := range senders {
+		for _, m := range held[id] {
 			if m.Height == n.height {
 				_ = n.Step(m)
 				n.stats.Received--

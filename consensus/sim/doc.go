@@ -1,0 +1,67 @@
+// Package sim is pact's deterministic simulator: it runs the real consensus
+// state machine (package consensus) for a cluster of validators over a
+// virtual network, lets some of them misbehave, injects faults, and checks
+// afterwards that nothing the protocol promises was broken. `pact sim` and
+// the Byzantine tests are built on it.
+//
+// # What a run is
+//
+// Run(cfg) builds N validators, "node-1" … "node-N", with Ed25519 keys derived
+// from the seed (or consensus.FakeSigner when FakeSignatures is set); the
+// last Byzantine of them are adversaries. Every node is a consensus.Node with
+// a small replicated application (app.go: "op/…" client entries and
+// "eject/<node>" entries carrying equivocation evidence) and a simulated
+// durable store (its last SignState and decided log). The driver follows the
+// contract of consensus.Ready: persist the guard, persist the decisions, send,
+// Advance. Messages travel as encoded bytes (Message.Marshal, Unmarshal), so
+// the codec is exercised with every delivery.
+//
+// A client submits a new entry every EntryEvery to every node, each copy with
+// its own delay, like a gossiped mempool. A node that produces evidence
+// proposes an eject entry and spreads it the same way; once decided, the
+// offender leaves the validator set from the next height.
+//
+// # Determinism
+//
+// There is no goroutine, no clock and no global randomness: one
+// math/rand/v2 PCG seeded by Seed decides every delay, loss, duplication,
+// tick phase and adversarial choice, and one event queue ordered by (virtual
+// time, sequence number) decides what happens next. The same Config gives the
+// same Result, bit for bit, apart from WallMS which the caller measures.
+//
+// # Faults
+//
+// While faults are active the network loses (Drop) and duplicates
+// (Duplicate) deliveries, delays each one uniformly in [MinDelay, MaxDelay]
+// (which also reorders them), cuts partitions (Partition), and crashes nodes
+// (Crash): a crashed node loses everything in memory and restarts from its
+// store through consensus.NewNode, at its last decided height + 1 with its
+// persisted SignState. The fault phase ends at FaultsUntil, or once every
+// running honest node has decided Heights; then every crashed node restarts
+// and the network is perfect, and the run continues until every honest node
+// has caught up (or MaxVirtualTime passes, which fails the liveness check).
+//
+// # Adversaries
+//
+// An adversary runs the real honest code with its own key; a Strategy
+// transforms everything it sends (strategy.go, adversaries.go): silent,
+// equivocate, forge, replay, twins (the key runs as two honest processes with
+// different views of the network) and random. New strategies register in the
+// strategies table; AppStrategy is the hook for adversaries that lie at the
+// application level.
+//
+// # Checks
+//
+// After every run the checker (checker.go) verifies, over the honest nodes
+// only: no two decided different blocks at any height; none signed two
+// different proposals or votes for one height, round and type (every message
+// is recorded as it leaves, across restarts); every decision carries a
+// certificate that verifies against the validator set in force at its
+// height; no honest node was ejected; and after the faults ended every
+// honest node caught up (liveness). Violations are listed in the Result.
+//
+// # What it must never do
+//
+// Read a clock, start a goroutine, touch the file system or the network, or
+// draw randomness from anywhere but the run's seed.
+package sim
