@@ -1,0 +1,321 @@
+package agent
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/seed44533760/pact/agent/agreed"
+	"github.com/seed44533760/pact/agent/capability"
+	"github.com/seed44533760/pact/agent/config"
+	"github.com/seed44533760/pact/agent/identity"
+	"github.com/seed44533760/pact/agent/membership"
+	"github.com/seed44533760/pact/agent/store"
+	"github.com/seed44533760/pact/agent/transport"
+	"github.com/seed44533760/pact/consensus"
+)
+
+// Options are what New needs beyond the two configuration files.
+type Options struct {
+	// Logger receives the agent's log. Nil discards it.
+	Logger *slog.Logger
+
+	// Memory, when set, replaces memberlist with an in-memory network:
+	// in-process tests of many agents. Discovery then is whatever the test
+	// wires; the rest of the agent is the real one.
+	Memory *transport.MemoryNetwork
+
+	// Admin, when false, starts no admin server (tests that need none).
+	NoAdmin bool
+}
+
+// Agent is one running node. Build it with New, run it with Run.
+type Agent struct {
+	acfg    *config.Agent
+	cluster *config.Cluster
+	log     *slog.Logger
+	key     ed25519.PrivateKey
+	name    string
+
+	store   *store.Store
+	state   *agreed.State
+	node    *consensus.Node
+	members *membership.Membership // nil with Options.Memory
+	memLink *transport.MemoryLink  // set with Options.Memory
+	net     *transport.Transport
+	admin   *adminServer
+
+	view atomic.Pointer[view]
+
+	doc      *capability.Document // this node's document, signed
+	docDirty bool                 // doc differs from the committed one
+
+	// own holds entries this node asked to be decided, by content, with the
+	// tick they were last gossiped; they are re-gossiped until decided.
+	own map[string]ownEntry
+
+	ticks      uint64
+	tick       time.Duration
+	lastDecide time.Time
+	halted     error // set when the store failed: the node no longer signs
+
+	statusReq chan chan Status
+	submitReq chan submitRequest
+	counters  counters
+
+	closeOnce sync.Once
+}
+
+type ownEntry struct {
+	entry      consensus.Entry
+	gossipedAt uint64
+}
+
+// New prepares an agent: identity, store, agreed state, consensus node,
+// transport and membership. Nothing listens until Run.
+func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, err error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a = &Agent{
+		acfg: acfg, cluster: cluster, name: acfg.Node,
+		log:       log.With("node", acfg.Node),
+		own:       map[string]ownEntry{},
+		statusReq: make(chan chan Status),
+		submitReq: make(chan submitRequest),
+	}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+
+	key, created, err := identity.LoadOrCreate(acfg.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	if created {
+		a.log.Info("created identity key", "file", acfg.KeyFile, "public_key", identity.Public(key))
+	}
+	a.key = key
+	if err := config.CheckIdentity(acfg, cluster, key.Public().(ed25519.PublicKey)); err != nil {
+		return nil, err
+	}
+
+	a.store, err = store.Open(filepath.Join(acfg.DataDir, "pact.db"), cluster.Name, consensus.NodeID(acfg.Node), nil)
+	if err != nil {
+		return nil, fmt.Errorf("state: %w (pact refuses to sign with damaged state; see docs on restoring a node)", err)
+	}
+	if err := a.restoreState(); err != nil {
+		return nil, err
+	}
+	guard, err := a.store.Guard()
+	if err != nil {
+		return nil, fmt.Errorf("double-sign guard: %w (pact refuses to sign with a damaged guard)", err)
+	}
+
+	timings := cluster.Timings.ConsensusTimings()
+	a.tick = timings.Tick
+	ccfg := consensus.DefaultConfig()
+	ccfg.Cluster = cluster.Name
+	ccfg.ID = consensus.NodeID(acfg.Node)
+	ccfg.Signer = consensus.Ed25519Signer{Key: key}
+	ccfg.Verifier = consensus.Ed25519Verifier{}
+	ccfg.App = a.state
+	ccfg.Log = a.store
+	ccfg.Height = a.state.Height + 1
+	ccfg.Validators = a.state.ValidatorSet()
+	ccfg.LastSigned = guard
+	ccfg.TimeoutPropose, ccfg.TimeoutPrevote, ccfg.TimeoutPrecommit = timings.Propose, timings.Prevote, timings.Precommit
+	ccfg.TimeoutDelta, ccfg.RebroadcastTicks, ccfg.StatusTicks = timings.Delta, timings.Rebroadcast, timings.Status
+	a.node, err = consensus.NewNode(ccfg)
+	if err != nil {
+		return nil, err
+	}
+	a.view.Store(newView(a.state))
+	a.buildDocument()
+
+	if err := a.setupNetwork(opts); err != nil {
+		return nil, err
+	}
+	if !opts.NoAdmin {
+		a.admin, err = newAdminServer(acfg.Admin, a)
+		if err != nil {
+			return nil, err
+		}
+	}
+	a.log.Info("agent ready", "height", a.node.Height(), "validators", a.state.ValidatorNames(),
+		"validator", a.node.Validators().Has(ccfg.ID), "public_key", identity.Public(key))
+	return a, nil
+}
+
+// restoreState loads the agreed state from the store's snapshot, or builds
+// the genesis state from the cluster file on first start.
+func (a *Agent) restoreState() error {
+	snap, err := a.store.Snapshot()
+	if err != nil {
+		return fmt.Errorf("agreed state: %w", err)
+	}
+	if snap != nil && snap.Height > 0 {
+		a.state, err = agreed.Restore(snap.Data, a.cluster.Name, a.cluster.OperatorKeys())
+		if err != nil {
+			return fmt.Errorf("agreed state at height %d: %w", snap.Height, err)
+		}
+		return nil
+	}
+	genesis := map[string]ed25519.PublicKey{}
+	for name := range a.cluster.Validators {
+		k, _ := a.cluster.ValidatorKey(name)
+		genesis[name] = k
+	}
+	a.state, err = agreed.Genesis(a.cluster.Name, genesis, a.cluster.OperatorKeys())
+	return err
+}
+
+func (a *Agent) setupNetwork(opts Options) error {
+	tcfg := transport.DefaultConfig()
+	tcfg.Self = a.name
+	tcfg.Cluster = a.cluster.Name
+	tcfg.Verifier = consensus.Ed25519Verifier{}
+	tcfg.Keys = func(name string) (consensus.PublicKey, bool) { return a.view.Load().key(name) }
+	tcfg.Logger = a.log
+
+	var link transport.Link
+	var receive func([]byte)
+	if opts.Memory != nil {
+		a.memLink = opts.Memory.Join(a.name, func(p []byte) { receive(p) })
+		link = a.memLink
+	} else {
+		mcfg := membership.DefaultConfig()
+		mcfg.Name = a.name
+		mcfg.Cluster = a.cluster.Name
+		host, port, err := splitHostPort(a.acfg.Bind)
+		if err != nil {
+			return fmt.Errorf("bind: %w", err)
+		}
+		mcfg.BindAddr, mcfg.BindPort = host, port
+		if a.acfg.Advertise != "" {
+			if mcfg.AdvertiseAddr, mcfg.AdvertisePort, err = splitHostPort(a.acfg.Advertise); err != nil {
+				return fmt.Errorf("advertise: %w", err)
+			}
+		}
+		mcfg.GossipKeys = a.cluster.GossipKeyring()
+		mcfg.Seeds = a.acfg.Seeds
+		mcfg.MDNS = a.acfg.MDNS
+		applyGossipTuning(&mcfg, a.cluster.Gossip)
+		mcfg.Meta = a.meta
+		mcfg.Gate = membership.GateFunc(func(name string, meta []byte) error { return a.view.Load().allow(name, meta) })
+		mcfg.OnMessage = func(p []byte) { receive(p) }
+		mcfg.Logger = a.log
+		m, err := membership.New(mcfg)
+		if err != nil {
+			return fmt.Errorf("membership: %w", err)
+		}
+		a.members = m
+		link = m
+	}
+	t, err := transport.New(tcfg, link)
+	if err != nil {
+		return fmt.Errorf("transport: %w", err)
+	}
+	if err := t.Register(kindEntry, entryVetter{cluster: a.cluster.Name}); err != nil {
+		return err
+	}
+	a.net = t
+	receive = t.Receive
+	return nil
+}
+
+func splitHostPort(s string) (string, int, error) {
+	host, p, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("port %q", p)
+	}
+	return host, port, nil
+}
+
+func applyGossipTuning(m *membership.Config, g config.Gossip) {
+	switch g.Profile {
+	case config.GossipLAN:
+		m.Profile = membership.ProfileLAN
+	default:
+		m.Profile = membership.ProfilePi
+	}
+	m.ProbeInterval, m.ProbeTimeout = g.ProbeInterval, g.ProbeTimeout
+	m.SuspicionMult, m.GossipInterval = g.SuspicionMult, g.GossipInterval
+}
+
+// meta is this node's memberlist meta. Called by membership from New and
+// UpdateMeta only (never concurrently with the loop's writes of a.doc: the
+// loop calls UpdateMeta itself).
+func (a *Agent) meta() []byte {
+	m := nodeMeta{key: a.key.Public().(ed25519.PublicKey), height: a.view.Load().height}
+	if a.doc != nil {
+		m.digest, m.seq = a.doc.Digest(), a.doc.Seq
+	}
+	return m.encode()
+}
+
+// Run starts listening and runs the loop until ctx is cancelled, then shuts
+// down in order: leave the cluster, stop the transport, close the store.
+// It returns nil after a clean shutdown.
+func (a *Agent) Run(ctx context.Context) error {
+	defer a.close()
+	if a.admin != nil {
+		go a.admin.serve()
+	}
+	if a.members != nil {
+		if err := a.members.Start(ctx); err != nil {
+			return fmt.Errorf("membership: %w", err)
+		}
+	}
+	err := a.loop(ctx)
+	a.shutdown()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func (a *Agent) shutdown() {
+	if a.members != nil {
+		if err := a.members.Leave(2 * time.Second); err != nil {
+			a.log.Warn("leave", "err", err)
+		}
+	}
+	a.log.Info("stopped", "height", a.node.Height())
+}
+
+// close releases everything; safe to call twice.
+func (a *Agent) close() {
+	a.closeOnce.Do(func() {
+		if a.admin != nil {
+			a.admin.close()
+		}
+		if a.members != nil {
+			_ = a.members.Shutdown()
+		}
+		if a.memLink != nil {
+			a.memLink.Close()
+		}
+		if a.net != nil {
+			_ = a.net.Close()
+		}
+		if a.store != nil {
+			_ = a.store.Close()
+		}
+	})
+}

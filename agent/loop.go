@@ -1,0 +1,211 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/seed44533760/pact/agent/agreed"
+	"github.com/seed44533760/pact/agent/store"
+	"github.com/seed44533760/pact/agent/transport"
+	"github.com/seed44533760/pact/consensus"
+)
+
+// regossipTicks is how often an entry this node wants decided is sent to
+// its peers again until it is decided (entry frames may be lost like any
+// other).
+const regossipTicks = 20
+
+// metaTicks is how often the node refreshes its memberlist meta (height,
+// document digest) when they changed.
+const metaTicks = 10
+
+// counters are the loop's own: refused input, by reason.
+type counters struct {
+	refusedMessages uint64
+	refusedEntries  uint64
+	storeErrors     uint64
+}
+
+// loop is the one goroutine that owns the node's state.
+func (a *Agent) loop(ctx context.Context) error {
+	ticker := time.NewTicker(a.tick)
+	defer ticker.Stop()
+	inbound := a.net.Inbound()
+	lastMeta := a.metaKey()
+	a.advertiseIfChanged()
+	a.flush()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ticker.C:
+			a.ticks++
+			a.node.Tick()
+			a.advertiseIfChanged()
+			a.regossip()
+			if a.ticks%metaTicks == 0 {
+				if k := a.metaKey(); k != lastMeta && a.members != nil {
+					lastMeta = k
+					if err := a.members.UpdateMeta(time.Second); err != nil {
+						a.log.Debug("update meta", "err", err)
+					}
+				}
+			}
+		case in, ok := <-inbound:
+			if !ok {
+				return errors.New("transport closed")
+			}
+			a.receive(in)
+		case reply := <-a.statusReq:
+			reply <- a.status()
+		case req := <-a.submitReq:
+			_, err := a.state.CheckEntry(req.entry)
+			if err == nil {
+				e, _ := agreed.Decode(req.entry)
+				a.submit(e)
+			}
+			req.reply <- err
+		}
+		a.flush()
+	}
+}
+
+func (a *Agent) metaKey() [2]uint64 {
+	return [2]uint64{a.view.Load().height, a.doc.Seq}
+}
+
+func (a *Agent) receive(in transport.Inbound) {
+	switch in.Kind {
+	case transport.KindConsensus:
+		if err := a.node.Step(in.Msg); err != nil && !errors.Is(err, consensus.ErrStale) {
+			a.counters.refusedMessages++
+			a.log.Debug("refused message", "from", in.From, "err", err)
+		}
+	case kindEntry:
+		_, _, entry, err := decodeEntryFrame(in.Payload)
+		if err != nil {
+			a.counters.refusedEntries++
+			return
+		}
+		if _, err := a.state.CheckEntry(entry); err != nil {
+			// Common and harmless: an entry decided a moment ago, or an
+			// advert superseded since. Counted, not logged loudly.
+			a.counters.refusedEntries++
+			a.log.Debug("refused entry", "from", in.From, "err", err)
+			return
+		}
+		a.node.Propose(entry)
+	}
+}
+
+type submitRequest struct {
+	entry consensus.Entry
+	reply chan error
+}
+
+// Submit hands the loop an entry for the cluster to decide (an operator's
+// admission, through the admin API). The entry is checked against the
+// agreed state first; an invalid one is refused with the reason.
+func (a *Agent) Submit(ctx context.Context, entry consensus.Entry) error {
+	req := submitRequest{entry: entry, reply: make(chan error, 1)}
+	select {
+	case a.submitReq <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// submit asks the cluster to decide entry: it joins this node's pending list
+// and is gossiped to every peer, again every regossipTicks until decided.
+func (a *Agent) submit(e *agreed.Entry) {
+	raw := e.Encode()
+	if _, dup := a.own[string(raw)]; dup {
+		return
+	}
+	a.own[string(raw)] = ownEntry{entry: raw, gossipedAt: a.ticks}
+	a.node.Propose(raw)
+	a.gossip(raw)
+}
+
+func (a *Agent) gossip(raw consensus.Entry) {
+	frame := encodeEntryFrame(a.cluster.Name, a.name, a.key, raw)
+	a.net.SendFrame("", kindEntry, frame, true)
+}
+
+func (a *Agent) regossip() {
+	for k, o := range a.own {
+		if a.ticks-o.gossipedAt >= regossipTicks {
+			if _, err := a.state.CheckEntry(o.entry); err != nil {
+				delete(a.own, k) // decided, or no longer valid
+				continue
+			}
+			o.gossipedAt = a.ticks
+			a.own[k] = o
+			a.node.Propose(o.entry)
+			a.gossip(o.entry)
+		}
+	}
+}
+
+// flush carries out the consensus node's Ready: persist, then send.
+func (a *Agent) flush() {
+	if !a.node.HasReady() {
+		return
+	}
+	rd := a.node.Ready()
+	if a.halted != nil {
+		// The store failed: nothing this node signs may leave, ever, until
+		// an operator has looked at it.
+		a.node.Advance()
+		return
+	}
+	var snap *store.Snapshot
+	if len(rd.Decided) > 0 {
+		snap = &store.Snapshot{Height: a.state.Height, Data: a.state.Snapshot()}
+	}
+	if err := a.store.SaveReady(rd.SignState, rd.Decided, snap); err != nil {
+		a.counters.storeErrors++
+		a.halted = err
+		a.log.Error("cannot persist consensus state: this node stops signing and sending until restarted after repair", "err", err)
+		a.node.Advance()
+		return
+	}
+	for i := range rd.Decided {
+		a.decided(&rd.Decided[i])
+	}
+	for i := range rd.Evidence {
+		ev := &rd.Evidence[i]
+		a.log.Warn("equivocation detected", "offender", ev.Offender(), "height", ev.A.Height, "round", ev.A.Round, "type", ev.A.Type.String())
+		a.submit(agreed.NewEjection(ev))
+	}
+	for _, m := range rd.Messages {
+		a.net.Send(m)
+	}
+	a.node.Advance()
+}
+
+func (a *Agent) decided(c *consensus.Commit) {
+	a.lastDecide = time.Now()
+	a.view.Store(newView(a.state))
+	types := make([]string, 0, len(c.Block.Entries))
+	for _, raw := range c.Block.Entries {
+		if e, err := agreed.Decode(raw); err == nil {
+			types = append(types, e.Type)
+			if e.Type == agreed.TypeEject {
+				a.log.Warn("node ejected", "ejected", e.Eject.Node, "reason", e.Eject.Reason, "height", c.Block.Height)
+			}
+		}
+		delete(a.own, string(raw))
+	}
+	a.log.Info("decided", "height", c.Block.Height, "round", c.Round, "entries", types, "validators", a.state.ValidatorSet().Len())
+	if a.members != nil {
+		a.members.RecheckGate()
+	}
+}

@@ -1,0 +1,134 @@
+package agent
+
+import (
+	"context"
+	"encoding/base64"
+	"sort"
+	"time"
+
+	"github.com/seed44533760/pact/agent/capability"
+	"github.com/seed44533760/pact/consensus"
+)
+
+func consensusID(name string) consensus.NodeID { return consensus.NodeID(name) }
+
+// Status is what `pact status --json` prints. The fields node, height,
+// validators, members and ejected are part of the contract (DESIGN.md 4).
+type Status struct {
+	Node       string         `json:"node"`
+	Cluster    string         `json:"cluster"`
+	Height     uint64         `json:"height"` // last decided height
+	Round      int32          `json:"round"`
+	Step       string         `json:"step"`
+	Validator  bool           `json:"validator"`
+	Validators []string       `json:"validators"`
+	Members    []MemberStatus `json:"members"`
+	Candidates []string       `json:"candidates"`
+	// CandidateKeys are the public keys candidates announce in their meta:
+	// what `pact admit` signs an admission for.
+	CandidateKeys map[string]string               `json:"candidate_keys"`
+	Ejected       []string                        `json:"ejected"`
+	Capabilities  map[string]*capability.Document `json:"capabilities"`
+	LastDecision  string                          `json:"last_decision,omitempty"`
+	Halted        string                          `json:"halted,omitempty"`
+	Counters      map[string]uint64               `json:"counters"`
+}
+
+// MemberStatus is one memberlist member as this node sees it.
+type MemberStatus struct {
+	Name  string `json:"name"`
+	State string `json:"state"`
+	Addr  string `json:"addr"`
+}
+
+// Status asks the loop for a snapshot; it fails if the loop does not answer
+// within ctx.
+func (a *Agent) Status(ctx context.Context) (Status, error) {
+	reply := make(chan Status, 1)
+	select {
+	case a.statusReq <- reply:
+	case <-ctx.Done():
+		return Status{}, ctx.Err()
+	}
+	select {
+	case s := <-reply:
+		return s, nil
+	case <-ctx.Done():
+		return Status{}, ctx.Err()
+	}
+}
+
+// status builds the snapshot; loop goroutine only.
+func (a *Agent) status() Status {
+	cs := a.node.Status()
+	s := Status{
+		Node:          a.name,
+		Cluster:       a.cluster.Name,
+		Height:        a.state.Height,
+		Round:         cs.Round,
+		Step:          cs.Step.String(),
+		Validator:     a.node.Validators().Has(consensusID(a.name)),
+		Validators:    a.state.ValidatorNames(),
+		Ejected:       a.state.EjectedNames(),
+		Capabilities:  a.state.Capabilities,
+		Members:       []MemberStatus{},
+		Candidates:    []string{},
+		CandidateKeys: map[string]string{},
+		Counters:      a.counterMap(),
+	}
+	if !a.lastDecide.IsZero() {
+		s.LastDecision = a.lastDecide.UTC().Format(time.RFC3339)
+	}
+	if a.halted != nil {
+		s.Halted = a.halted.Error()
+	}
+	if a.members != nil {
+		for _, m := range a.members.Members() {
+			s.Members = append(s.Members, MemberStatus{Name: m.Name, State: m.State.String(), Addr: m.Addr})
+			if !a.state.ValidatorSet().Has(consensusID(m.Name)) && m.State.Reachable() && !a.state.IsEjected(m.Name) {
+				s.Candidates = append(s.Candidates, m.Name)
+				if meta, err := decodeMeta(m.Meta); err == nil {
+					s.CandidateKeys[m.Name] = base64.StdEncoding.EncodeToString(meta.key)
+				}
+			}
+		}
+	} else if a.memLink != nil {
+		s.Members = append(s.Members, MemberStatus{Name: a.name, State: "alive", Addr: "memory"})
+		for _, p := range a.memLink.Peers() {
+			s.Members = append(s.Members, MemberStatus{Name: p, State: "alive", Addr: "memory"})
+		}
+	}
+	sort.Slice(s.Members, func(i, j int) bool { return s.Members[i].Name < s.Members[j].Name })
+	sort.Strings(s.Candidates)
+	return s
+}
+
+func (a *Agent) counterMap() map[string]uint64 {
+	st := a.node.Stats()
+	ts := a.net.Stats()
+	m := map[string]uint64{
+		"consensus_received":         st.Received,
+		"consensus_bad_signatures":   st.BadSignatures,
+		"consensus_unknown_senders":  st.UnknownSenders,
+		"consensus_equivocations":    st.Equivocations,
+		"consensus_guard_refusals":   st.GuardRefusals,
+		"consensus_round_changes":    st.RoundChanges,
+		"consensus_decided":          st.Decided,
+		"consensus_catchup_applied":  st.CatchUpApplied,
+		"consensus_catchup_served":   st.CatchUpServed,
+		"consensus_bad_certificates": st.BadCertificates,
+		"agent_refused_messages":     a.counters.refusedMessages,
+		"agent_refused_entries":      a.counters.refusedEntries,
+		"agent_store_errors":         a.counters.storeErrors,
+	}
+	for k, v := range map[string]uint64{
+		"received": ts.Received, "delivered": ts.Delivered, "malformed": ts.Malformed,
+		"unknown_kind": ts.UnknownKind, "bad_signature": ts.BadSignature,
+		"unknown_sender": ts.UnknownSender, "rate_limited": ts.RateLimited, "busy": ts.Busy,
+		"inbound_full": ts.InboundFull, "sent_best_effort": ts.SentBestEffort,
+		"sent_reliable": ts.SentReliable, "send_errors": ts.SendErrors,
+	} {
+		m["transport_"+k] = v
+	}
+	return m
+}
