@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -199,4 +200,101 @@ func TestProcesses_TestnetAgreesAndSurvivesKill9(t *testing.T) {
 	if strings.Contains(string(log), "panic") || strings.Contains(string(log), "refused to sign") {
 		t.Fatalf("node-3's log:\n%s", log)
 	}
+}
+
+// A node with the cluster's gossip key but an identity the genesis does not
+// list is visible as a candidate and has no vote until `pact admit`; a node
+// with another gossip key never becomes a member at all.
+func TestProcesses_StrangersAndAdmission(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts six agent processes")
+	}
+	dir := t.TempDir()
+	if _, errOut, code := pactRun(t, "testnet", "--nodes", "4", "--out", dir, "--bind", "127.0.6.1", "--base-port", "28946"); code != 0 {
+		t.Fatalf("testnet: %s", errOut)
+	}
+	// node-5: a copy of node-4's file with its own name, ports and key.
+	node4, err := os.ReadFile(filepath.Join(dir, "node-4", "pact.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	derive := func(name, port, admin, clusterFile string) {
+		s := strings.NewReplacer("node: node-4", "node: "+name, ":28949", ":"+port, ":29949", ":"+admin).Replace(string(node4))
+		if clusterFile != "" {
+			s = strings.Replace(s, "cluster_file: ../cluster.yaml", "cluster_file: "+clusterFile, 1)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name, "pact.yaml"), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, errOut, code := pactRun(t, "config", "keygen", filepath.Join(dir, name, "identity.key")); code != 0 {
+			t.Fatalf("keygen: %s", errOut)
+		}
+	}
+	derive("node-5", "28950", "29950", "")
+	// node-6: the same cluster file but another gossip key.
+	cluster, _ := os.ReadFile(filepath.Join(dir, "cluster.yaml"))
+	other := regexpReplace(t, string(cluster), `(?m)^gossip_key: .*$`, "gossip_key: "+strings.Repeat("A", 43)+"=")
+	if err := os.WriteFile(filepath.Join(dir, "other-cluster.yaml"), []byte(other), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	derive("node-6", "28951", "29951", "../other-cluster.yaml")
+
+	procs := map[string]*agentProc{}
+	for i := 1; i <= 6; i++ {
+		name := fmt.Sprintf("node-%d", i)
+		procs[name] = startProc(t, dir, name)
+	}
+	waitFor(t, 60*time.Second, "node-5 seen as a candidate, four validators agreed", func() (bool, string) {
+		for i := 1; i <= 4; i++ {
+			s, ok := procs[fmt.Sprintf("node-%d", i)].status(t)
+			if !ok || fmt.Sprint(s.Candidates) != "[node-5]" || len(s.Validators) != 4 || len(s.Capabilities) != 4 {
+				return false, fmt.Sprintf("node-%d: candidates %v validators %v", i, s.Candidates, s.Validators)
+			}
+		}
+		return true, ""
+	})
+	noNode6 := func() {
+		for i := 1; i <= 5; i++ {
+			s, _ := procs[fmt.Sprintf("node-%d", i)].status(t)
+			for _, m := range s.Members {
+				if m.Name == "node-6" {
+					t.Fatalf("node-%d lists node-6, which holds another gossip key", i)
+				}
+			}
+		}
+	}
+	noNode6()
+	if s, ok := procs["node-5"].status(t); !ok || s.Validator {
+		t.Fatalf("node-5 should follow as a candidate without a vote: %+v", s)
+	}
+
+	out, errOut, code := pactRun(t, "admit", "--config", procs["node-2"].cfg, "--wait", "30s", "node-5")
+	if code != 0 {
+		t.Fatalf("pact admit: exit %d\n%s%s", code, out, errOut)
+	}
+	waitFor(t, 30*time.Second, "five validators with node-5's document everywhere", func() (bool, string) {
+		for i := 1; i <= 5; i++ {
+			s, ok := procs[fmt.Sprintf("node-%d", i)].status(t)
+			if !ok || len(s.Validators) != 5 || s.Capabilities["node-5"] == nil {
+				return false, fmt.Sprintf("node-%d: validators %v", i, s.Validators)
+			}
+		}
+		return true, ""
+	})
+	noNode6()
+	if _, errOut, code := pactRun(t, "admit", "--config", procs["node-1"].cfg, "node-5"); code == 0 || !strings.Contains(errOut, "already a validator") {
+		t.Fatalf("admitting a validator again: exit %d, %s", code, errOut)
+	}
+}
+
+func regexpReplace(t *testing.T, s, expr, repl string) string {
+	t.Helper()
+	re := regexp.MustCompile(expr)
+	if !re.MatchString(s) {
+		t.Fatalf("no match for %s", expr)
+	}
+	return re.ReplaceAllString(s, repl)
 }
