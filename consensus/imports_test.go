@@ -4,8 +4,8 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -87,21 +87,24 @@ func forbiddenModule(dep string) bool {
 func TestSource_StartsNoGoroutine(t *testing.T) {
 	for _, dir := range []string{".", "quorum"} {
 		fset := token.NewFileSet()
-		pkgs, err := parser.ParseDir(fset, dir, func(fi fs.FileInfo) bool {
-			return !strings.HasSuffix(fi.Name(), "_test.go")
-		}, 0)
+		names, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, pkg := range pkgs {
-			for name, f := range pkg.Files {
-				ast.Inspect(f, func(n ast.Node) bool {
-					if g, ok := n.(*ast.GoStmt); ok {
-						t.Errorf("%s:%d starts a goroutine", name, fset.Position(g.Pos()).Line)
-					}
-					return true
-				})
+		for _, name := range names {
+			if strings.HasSuffix(name, "_test.go") {
+				continue
 			}
+			f, err := parser.ParseFile(fset, name, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				if g, ok := n.(*ast.GoStmt); ok {
+					t.Errorf("%s:%d starts a goroutine", name, fset.Position(g.Pos()).Line)
+				}
+				return true
+			})
 		}
 	}
 }
