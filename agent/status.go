@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/base64"
+	"maps"
 	"sort"
 	"time"
 
@@ -70,7 +71,7 @@ func (a *Agent) status() Status {
 		Validator:     a.node.Validators().Has(consensusID(a.name)),
 		Validators:    a.state.ValidatorNames(),
 		Ejected:       a.state.EjectedNames(),
-		Capabilities:  a.state.Capabilities,
+		Capabilities:  maps.Clone(a.state.Capabilities), // the loop keeps writing its own
 		Members:       []MemberStatus{},
 		Candidates:    []string{},
 		CandidateKeys: map[string]string{},
