@@ -58,6 +58,12 @@ type Agent struct {
 	doc      *capability.Document // this node's document, signed
 	docDirty bool                 // doc differs from the committed one
 
+	// announced holds peers' documents fetched because their meta named a
+	// digest this node did not know (see discovery.go); asked is when each
+	// peer was last asked.
+	announced map[string]*capability.Document
+	asked     map[string]uint64
+
 	// own holds entries this node asked to be decided, by content, with the
 	// tick they were last gossiped; they are re-gossiped until decided.
 	own map[string]ownEntry
@@ -70,6 +76,11 @@ type Agent struct {
 	statusReq chan chan Status
 	submitReq chan submitRequest
 	counters  counters
+
+	// onDecided, when set (by tests and benchmarks only, before Run), is
+	// called on the loop goroutine after each decided height has been
+	// persisted and applied. It must not block.
+	onDecided func(*consensus.Commit)
 
 	closeOnce sync.Once
 }
@@ -90,6 +101,8 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 		acfg: acfg, cluster: cluster, name: acfg.Node,
 		log:       log.With("node", acfg.Node),
 		own:       map[string]ownEntry{},
+		announced: map[string]*capability.Document{},
+		asked:     map[string]uint64{},
 		statusReq: make(chan chan Status),
 		submitReq: make(chan submitRequest),
 	}
@@ -227,8 +240,14 @@ func (a *Agent) setupNetwork(opts Options) error {
 	if err != nil {
 		return fmt.Errorf("transport: %w", err)
 	}
-	if err := t.Register(kindEntry, entryVetter{cluster: a.cluster.Name}); err != nil {
-		return err
+	for kind, v := range map[transport.Kind]transport.Vetter{
+		kindEntry:                        entryVetter{cluster: a.cluster.Name},
+		transport.KindCapabilityRequest:  capabilityRequestVetter{},
+		transport.KindCapabilityResponse: capabilityResponseVetter{cluster: a.cluster.Name},
+	} {
+		if err := t.Register(kind, v); err != nil {
+			return err
+		}
 	}
 	a.net = t
 	receive = t.Receive

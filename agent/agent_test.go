@@ -26,7 +26,7 @@ type testCluster struct {
 	files     map[string]string
 }
 
-func newTestCluster(t *testing.T, ipBase string, validators int) *testCluster {
+func newTestCluster(t testing.TB, ipBase string, validators int) *testCluster {
 	t.Helper()
 	tc := &testCluster{dir: t.TempDir(), ipBase: ipBase, files: map[string]string{}}
 	key := make([]byte, 32)
@@ -59,7 +59,7 @@ timings:
 	return tc
 }
 
-func (tc *testCluster) makeKey(t *testing.T, name string) ed25519.PrivateKey {
+func (tc *testCluster) makeKey(t testing.TB, name string) ed25519.PrivateKey {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Join(tc.dir, name), 0o700); err != nil {
 		t.Fatal(err)
@@ -72,7 +72,7 @@ func (tc *testCluster) makeKey(t *testing.T, name string) ed25519.PrivateKey {
 }
 
 // addNode writes node i's agent file; gossipKey overrides the cluster's.
-func (tc *testCluster) addNode(t *testing.T, i int, clusterFile string) string {
+func (tc *testCluster) addNode(t testing.TB, i int, clusterFile string) string {
 	t.Helper()
 	name := fmt.Sprintf("node-%d", i)
 	if _, err := os.Stat(filepath.Join(tc.dir, name, "identity.key")); err != nil {
@@ -109,10 +109,13 @@ log: {level: debug}
 type running struct {
 	a      *Agent
 	cancel context.CancelFunc
-	done   chan error
+	done   chan struct{} // closed when Run has returned
+	err    error         // what Run returned
 }
 
-func startAgent(t *testing.T, path string) *running {
+// startAgent builds and runs the agent of path; configure, if given, runs
+// between New and Run (benchmarks set hooks there).
+func startAgent(t testing.TB, path string, configure ...func(*Agent)) *running {
 	t.Helper()
 	acfg, cl, err := config.Load(path)
 	if err != nil {
@@ -122,9 +125,12 @@ func startAgent(t *testing.T, path string) *running {
 	if err != nil {
 		t.Fatalf("agent %s: %v", acfg.Node, err)
 	}
+	for _, f := range configure {
+		f(a)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{a: a, cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- a.Run(ctx) }()
+	r := &running{a: a, cancel: cancel, done: make(chan struct{})}
+	go func() { r.err = a.Run(ctx); close(r.done) }()
 	t.Cleanup(r.stop)
 	return r
 }
@@ -137,7 +143,7 @@ func (r *running) stop() {
 	}
 }
 
-func (r *running) status(t *testing.T) Status {
+func (r *running) status(t testing.TB) Status {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	s, err := r.a.Status(ctx)
@@ -148,7 +154,7 @@ func (r *running) status(t *testing.T) Status {
 }
 
 // eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {
+func eventually(t testing.TB, within time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	last := ""
@@ -243,10 +249,10 @@ func TestAgents_StrangersStayOut(t *testing.T) {
 	}
 	startAgent(t, cl.addNode(t, 6, "../other-cluster.yaml"))
 
-	eventually(t, 30*time.Second, "node-5 seen as a candidate by every validator", func() (bool, string) {
+	eventually(t, 30*time.Second, "node-5 seen as a candidate, with its announced document, by every validator", func() (bool, string) {
 		for _, r := range agents {
 			s := r.status(t)
-			if fmt.Sprint(s.Candidates) != "[node-5]" || len(s.Validators) != 4 || len(s.Capabilities) != 4 {
+			if fmt.Sprint(s.Candidates) != "[node-5]" || len(s.Validators) != 4 || len(s.Capabilities) != 4 || s.Announced["node-5"] == nil {
 				return false, fmt.Sprintf("%s: candidates %v validators %v documents %d", s.Node, s.Candidates, s.Validators, len(s.Capabilities))
 			}
 		}
@@ -269,7 +275,7 @@ func TestAgents_StrangersStayOut(t *testing.T) {
 	}
 }
 
-func mustRead(t *testing.T, path string) string {
+func mustRead(t testing.TB, path string) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

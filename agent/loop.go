@@ -44,6 +44,9 @@ func (a *Agent) loop(ctx context.Context) error {
 			a.node.Tick()
 			a.advertiseIfChanged()
 			a.regossip()
+			if a.ticks%pollTicks == 0 {
+				a.pollMembers()
+			}
 			if a.ticks%metaTicks == 0 {
 				if k := a.metaKey(); k != lastMeta && a.members != nil {
 					lastMeta = k
@@ -96,6 +99,10 @@ func (a *Agent) receive(in transport.Inbound) {
 			return
 		}
 		a.node.Propose(entry)
+	case transport.KindCapabilityRequest:
+		a.answerCapabilityRequest(in.From)
+	case transport.KindCapabilityResponse:
+		a.takeAnnounced(in.Payload)
 	}
 }
 
@@ -205,6 +212,9 @@ func (a *Agent) decided(c *consensus.Commit) {
 		delete(a.own, string(raw))
 	}
 	a.log.Info("decided", "height", c.Block.Height, "round", c.Round, "entries", types, "validators", a.state.ValidatorSet().Len())
+	if a.onDecided != nil {
+		a.onDecided(c)
+	}
 	if a.members != nil {
 		a.members.RecheckGate()
 	}

@@ -30,9 +30,12 @@ type Status struct {
 	CandidateKeys map[string]string               `json:"candidate_keys"`
 	Ejected       []string                        `json:"ejected"`
 	Capabilities  map[string]*capability.Document `json:"capabilities"`
-	LastDecision  string                          `json:"last_decision,omitempty"`
-	Halted        string                          `json:"halted,omitempty"`
-	Counters      map[string]uint64               `json:"counters"`
+	// Announced are documents peers announced that are not committed (yet):
+	// candidates', and validators' changes on their way to a decision.
+	Announced    map[string]*capability.Document `json:"announced"`
+	LastDecision string                          `json:"last_decision,omitempty"`
+	Halted       string                          `json:"halted,omitempty"`
+	Counters     map[string]uint64               `json:"counters"`
 }
 
 // MemberStatus is one memberlist member as this node sees it.
@@ -72,6 +75,7 @@ func (a *Agent) status() Status {
 		Validators:    a.state.ValidatorNames(),
 		Ejected:       a.state.EjectedNames(),
 		Capabilities:  maps.Clone(a.state.Capabilities), // the loop keeps writing its own
+		Announced:     maps.Clone(a.announced),
 		Members:       []MemberStatus{},
 		Candidates:    []string{},
 		CandidateKeys: map[string]string{},

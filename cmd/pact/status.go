@@ -83,7 +83,11 @@ func printStatus(w io.Writer, st *agent.Status) {
 	fmt.Fprintln(w, "members")
 	for _, m := range st.Members {
 		caps := ""
-		if d := st.Capabilities[m.Name]; d != nil {
+		d := st.Capabilities[m.Name]
+		if d == nil {
+			d = st.Announced[m.Name] // a candidate's, not agreed yet
+		}
+		if d != nil {
 			var outs []string
 			for _, o := range d.Outputs {
 				outs = append(outs, o.Name)
