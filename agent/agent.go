@@ -124,7 +124,7 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 		return nil, err
 	}
 
-	a.store, err = store.Open(filepath.Join(acfg.DataDir, "pact.db"), cluster.Name, consensus.NodeID(acfg.Node), nil)
+	a.store, err = store.Open(filepath.Join(acfg.DataDir, "pact.db"), cluster.Name, consensus.NodeID(acfg.Node), &store.Options{KeepHeights: acfg.KeepHeights})
 	if err != nil {
 		return nil, fmt.Errorf("state: %w (pact refuses to sign with damaged state; see docs on restoring a node)", err)
 	}

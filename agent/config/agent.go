@@ -64,6 +64,12 @@ type Agent struct {
 	// Log sets the agent's logging.
 	Log Log `yaml:"log"`
 
+	// KeepHeights is how many of the most recent decided heights (blocks
+	// with their commit certificates) the node keeps, to serve peers that
+	// fell behind; older ones are compacted away (the agreed state itself is
+	// kept as a snapshot). Default 10000; at least 100.
+	KeepHeights uint64 `yaml:"keep_heights"`
+
 	src *source
 }
 
@@ -170,8 +176,12 @@ func DefaultAgent() *Agent {
 		MQTT:        MQTT{QoS: 1},
 		Hardware:    Hardware{Driver: DriverPeriph},
 		Log:         Log{Level: "info", Format: "text"},
+		KeepHeights: DefaultKeepHeights,
 	}
 }
+
+// DefaultKeepHeights is the default of keep_heights.
+const DefaultKeepHeights = 10000
 
 // ApplyDefaults fills in the defaults that decoding over DefaultAgent cannot
 // (those inside list entries, and the key file that follows the data

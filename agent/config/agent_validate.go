@@ -29,6 +29,9 @@ func (a *Agent) validate(r *report) {
 	if a.DataDir == "" {
 		r.errorf("data_dir", "must not be empty (default %s)", DefaultDataDir)
 	}
+	if a.KeepHeights < 100 {
+		r.errorf("keep_heights", "%d is too few to serve peers that fell behind: at least 100 (default %d)", a.KeepHeights, DefaultKeepHeights)
+	}
 
 	if a.Bind == "" {
 		r.errorf("bind", "must not be empty (default %s)", DefaultBind)
