@@ -174,34 +174,34 @@ func (d *Document) check() error {
 	if !nameRE.MatchString(d.Node) {
 		bad("node %q is not a valid node name", d.Node)
 	}
-	seen := map[string]bool{}
-	for i, s := range d.Sensors {
-		if !nameRE.MatchString(s.Name) || s.Kind == "" {
-			bad("sensors[%d]: name %q or kind %q invalid", i, s.Name, s.Kind)
+	// Device names must be valid and unique within each list.
+	checkList := func(list string, names, kinds []string) {
+		seen := map[string]bool{}
+		for i, name := range names {
+			if !nameRE.MatchString(name) || kinds[i] == "" {
+				bad("%s[%d]: name %q or kind %q invalid", list, i, name, kinds[i])
+			}
+			if seen[name] {
+				bad("%s[%d]: %q listed twice", list, i, name)
+			}
+			seen[name] = true
 		}
-		if seen["s/"+s.Name] {
-			bad("sensors[%d]: %q listed twice", i, s.Name)
-		}
-		seen["s/"+s.Name] = true
 	}
-	for i, o := range d.Outputs {
-		if !nameRE.MatchString(o.Name) || o.Kind == "" {
-			bad("outputs[%d]: name %q or kind %q invalid", i, o.Name, o.Kind)
-		}
-		if seen["o/"+o.Name] {
-			bad("outputs[%d]: %q listed twice", i, o.Name)
-		}
-		seen["o/"+o.Name] = true
+	var names, kinds []string
+	for _, x := range d.Sensors {
+		names, kinds = append(names, x.Name), append(kinds, x.Kind)
 	}
-	for i, in := range d.Inputs {
-		if !nameRE.MatchString(in.Name) || in.Kind == "" {
-			bad("inputs[%d]: name %q or kind %q invalid", i, in.Name, in.Kind)
-		}
-		if seen["i/"+in.Name] {
-			bad("inputs[%d]: %q listed twice", i, in.Name)
-		}
-		seen["i/"+in.Name] = true
+	checkList("sensors", names, kinds)
+	names, kinds = nil, nil
+	for _, x := range d.Outputs {
+		names, kinds = append(names, x.Name), append(kinds, x.Kind)
 	}
+	checkList("outputs", names, kinds)
+	names, kinds = nil, nil
+	for _, x := range d.Inputs {
+		names, kinds = append(names, x.Name), append(kinds, x.Kind)
+	}
+	checkList("inputs", names, kinds)
 	if d.Constraints.MaxDuty < 0 || d.Constraints.MaxDuty > 1 {
 		bad("constraints.max_duty %v outside 0..1", d.Constraints.MaxDuty)
 	}
