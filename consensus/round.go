@@ -45,7 +45,7 @@ func (n *Node) currentRoundRules() bool {
 		case prop.POLRound == -1:
 			// Line 22: a fresh proposal. Prevote for it unless locked on
 			// something else.
-			if n.valid(v) && (n.lockedRound == -1 || n.lockedHash == vh) {
+			if n.valid(v, vh) && (n.lockedRound == -1 || n.lockedHash == vh) {
 				n.prevote(vh)
 			} else {
 				n.prevote(Hash{})
@@ -56,7 +56,7 @@ func (n *Node) currentRoundRules() bool {
 			// for it if the lock is no newer than vr, or is on it.
 			vr := prop.POLRound
 			if pr := n.rounds[vr]; pr != nil && n.polka(pr, vh) {
-				if n.valid(v) && (n.lockedRound <= vr || n.lockedHash == vh) {
+				if n.valid(v, vh) && (n.lockedRound <= vr || n.lockedHash == vh) {
 					n.prevote(vh)
 				} else {
 					n.prevote(Hash{})
@@ -74,7 +74,7 @@ func (n *Node) currentRoundRules() bool {
 
 	// Line 36: a polka for the proposal. Lock on it and precommit (if still
 	// at prevote), and remember it as the valid value either way.
-	if n.step >= StepPrevote && prop != nil && !rs.polkaSeen && !vh.IsZero() && n.polka(rs, vh) && n.valid(v) {
+	if n.step >= StepPrevote && prop != nil && !rs.polkaSeen && !vh.IsZero() && n.polka(rs, vh) && n.valid(v, vh) {
 		rs.polkaSeen = true
 		n.validBlock, n.validRound = v, r
 		if n.step == StepPrevote {
@@ -119,12 +119,12 @@ func (n *Node) polka(rs *roundState, h Hash) bool {
 	return c >= n.vals.Quorum()
 }
 
-// valid asks the application about a block, once per block.
-func (n *Node) valid(b *Block) bool {
+// valid asks the application about block b, whose hash the caller already
+// knows as h, once per block.
+func (n *Node) valid(b *Block, h Hash) bool {
 	if b == nil {
 		return false
 	}
-	h := b.Hash()
 	err, seen := n.validity[h]
 	if !seen {
 		err = n.checkBlock(b)
@@ -170,7 +170,7 @@ func (n *Node) tryDecide(r int32) bool {
 		// proposer's re-send, or for a commit from a peer.
 		return false
 	}
-	if !n.valid(b) {
+	if !n.valid(b, vh) {
 		// 2f+1 precommits mean at least f+1 honest validators judged it
 		// valid: this node's application disagrees with the cluster. The
 		// certificate decides; the counter tells the operator.

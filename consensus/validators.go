@@ -19,9 +19,10 @@ type Validator struct {
 // equal voting power. A ValidatorSet is immutable once built; changes make a
 // new set.
 type ValidatorSet struct {
-	list  []Validator
-	index map[NodeID]int
-	names []string
+	list   []Validator
+	index  map[NodeID]int
+	names  []string
+	voters map[string]struct{} // shared, read-only, by every tally over the set
 }
 
 // NewValidatorSet builds a set; it rejects empty sets, empty names, duplicate
@@ -49,6 +50,7 @@ func NewValidatorSet(vals []Validator) (*ValidatorSet, error) {
 		vs.index[v.ID] = i
 		vs.names = append(vs.names, string(v.ID))
 	}
+	vs.voters = quorum.VoterSet(vs.names)
 	return vs, nil
 }
 
@@ -129,4 +131,4 @@ func (vs *ValidatorSet) Equal(o *ValidatorSet) bool {
 	return true
 }
 
-func (vs *ValidatorSet) tally() *quorum.Tally[Hash] { return quorum.NewTally[Hash](vs.names) }
+func (vs *ValidatorSet) tally() *quorum.Tally[Hash] { return quorum.NewTallyOver[Hash](vs.voters) }

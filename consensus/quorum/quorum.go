@@ -39,16 +39,28 @@ type Tally[V comparable] struct {
 
 // NewTally makes a tally over the given voters. Duplicate names count once.
 func NewTally[V comparable](voters []string) *Tally[V] {
-	t := &Tally[V]{
-		voters: make(map[string]struct{}, len(voters)),
+	return NewTallyOver[V](VoterSet(voters))
+}
+
+// VoterSet builds the set NewTallyOver takes. Duplicate names count once.
+func VoterSet(voters []string) map[string]struct{} {
+	set := make(map[string]struct{}, len(voters))
+	for _, v := range voters {
+		set[v] = struct{}{}
+	}
+	return set
+}
+
+// NewTallyOver makes a tally over a voter set built once by VoterSet and
+// shared by many tallies (one per round and step): the tally only reads it,
+// and the caller must not change it afterwards.
+func NewTallyOver[V comparable](voters map[string]struct{}) *Tally[V] {
+	return &Tally[V]{
+		voters: voters,
 		votes:  make(map[string]V, len(voters)),
 		counts: make(map[V]int, 2),
+		n:      len(voters),
 	}
-	for _, v := range voters {
-		t.voters[v] = struct{}{}
-	}
-	t.n = len(t.voters)
-	return t
 }
 
 // Add records voter's vote for v. It reports false, and changes nothing, when
