@@ -19,6 +19,11 @@
 // whatever the caller asks, so no bug or malicious request elsewhere can
 // keep a relay on for ever or chatter it.
 //
+// Time comes from a Clock (SystemClock in production) so that limits,
+// debounce and the simulated world can be tested without sleeping:
+// hw/hwtest has a fake Clock that moves only on Advance, and a recording
+// fake Output.
+//
 // hw knows nothing of networks, consensus or MQTT, and must not import any
 // of pact's agent packages; the agent maps its configuration onto a Spec.
 package hw
