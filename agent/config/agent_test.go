@@ -90,6 +90,15 @@ func TestAgentValidate_Rules(t *testing.T) {
 		{"gpio sensor without pin", func(a *Agent) {
 			a.Hardware.Sensors[0] = Sensor{Name: "pir", Kind: SensorDigital, Driver: SensorGPIO}
 		}, "hardware.sensors[0].pin", []string{"required"}},
+		{"pin past the header", func(a *Agent) { a.Hardware.Outputs[0].Pin = "GPIO28" }, "hardware.outputs[0].pin", []string{"GPIO0 to GPIO27"}},
+		{"pin as header position", func(a *Agent) { a.Hardware.Inputs[0].Pin = "P1_11" }, "hardware.inputs[0].pin", []string{"not a pin name"}},
+		{"pin with a space", func(a *Agent) { a.Hardware.Outputs[1].Pin = "GPIO 27" }, "hardware.outputs[1].pin", []string{"not a pin name"}},
+		{"pin with a leading zero", func(a *Agent) { a.Hardware.Outputs[1].Pin = "GPIO07" }, "hardware.outputs[1].pin", []string{"not a pin name"}},
+		{"gpio sensor on an unknown pin", func(a *Agent) {
+			a.Hardware.Sensors[0] = Sensor{Name: "pir", Kind: SensorDigital, Driver: SensorGPIO, Pin: "99"}
+		}, "hardware.sensors[0].pin", []string{"GPIO0 to GPIO27"}},
+		{"output on the I²C bus a sensor uses", func(a *Agent) { a.Hardware.Outputs[0].Pin = "2" }, "hardware.outputs[0].pin", []string{"hardware.sensors[1]", "SDA"}},
+		{"sim sensor on a real board", func(a *Agent) { a.Hardware.Driver = DriverPeriph }, "hardware.sensors[0].driver", []string{"hardware.driver: sim"}},
 		{"adversary without mode", func(a *Agent) { a.Adversary = &Adversary{} }, "adversary.mode", []string{"required"}},
 		{"adversary unknown", func(a *Agent) { a.Adversary = &Adversary{Mode: "chaos"} }, "adversary.mode", []string{`"chaos"`, "mixed"}},
 		{"log level unknown", func(a *Agent) { a.Log.Level = "trace" }, "log.level", nil},

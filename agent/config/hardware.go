@@ -42,7 +42,8 @@ type Output struct {
 	Name string `yaml:"name"`
 	// Kind is led, relay, fan, buzzer or generic.
 	Kind OutputKind `yaml:"kind"`
-	// Pin is the periph.io pin name, e.g. GPIO17 (a bare 17 means GPIO17).
+	// Pin is the GPIO in BCM numbering, GPIO0 to GPIO27 (a bare 17 means
+	// GPIO17).
 	Pin string `yaml:"pin"`
 	// Active is the electrical level that means "on": high, or low for
 	// relay boards that switch on a low input. Default high.
@@ -91,7 +92,7 @@ type Input struct {
 	// Kind is witness, button, switch or generic. Default witness when
 	// Watches is set, generic otherwise.
 	Kind InputKind `yaml:"kind"`
-	// Pin is the periph.io pin name.
+	// Pin is the GPIO in BCM numbering, as for outputs.
 	Pin string `yaml:"pin"`
 	// Pull is the internal resistor: up, down or none. Default none.
 	Pull Pull `yaml:"pull"`
@@ -267,7 +268,7 @@ func (h Hardware) validate(r *report) {
 			r.errorf(keyPath(p, "pin"), "required: the GPIO pin, e.g. GPIO17")
 		case pin == "":
 		case !pinRE.MatchString(pin):
-			r.errorf(keyPath(p, "pin"), "%q is not a pin name such as GPIO17", pin)
+			r.errorf(keyPath(p, "pin"), "%q is not a pin name: a Raspberry Pi GPIO is GPIO0 to GPIO27 (BCM numbering, as `pinout` prints them) or the bare number", pin)
 		default:
 			if first, dup := pins[normalPin(pin)]; dup {
 				r.errorf(keyPath(p, "pin"), "pin %s is already used by %s", pin, first)
@@ -294,6 +295,9 @@ func (h Hardware) validate(r *report) {
 			r.errorf(keyPath(p, "driver"), "%s", msg)
 			continue
 		}
+		if s.Driver == SensorSim && h.Driver != DriverSim {
+			r.errorf(keyPath(p, "driver"), "sim sensors need hardware.driver: sim; a real board reads bme280, ds18b20, thermal or gpio")
+		}
 		if kinds := driverKinds[s.Driver]; kindOK && oneOf(s.Kind, kinds) != "" {
 			r.errorf(keyPath(p, "kind"), "the %s driver measures %s, not %s", s.Driver, joinWords(kinds), s.Kind)
 		}
@@ -312,6 +316,16 @@ func (h Hardware) validate(r *report) {
 					r.errorf(keyPath(p, "address"), "%s on bus %s at %s is already read by %s", s.Kind, s.Bus, s.Address, first)
 				}
 				devices[key] = p
+			}
+			// I²C bus 1 is GPIO2 (SDA) and GPIO3 (SCL) on every Pi: taking
+			// either as a GPIO would switch the bus's pin away from it.
+			if s.Bus == "1" || s.Bus == "/dev/i2c-1" {
+				for _, pin := range []string{"GPIO2 (I²C bus 1's SDA)", "GPIO3 (I²C bus 1's SCL)"} {
+					name, role, _ := strings.Cut(pin, " ")
+					if _, taken := pins[name]; !taken {
+						pins[name] = p + " " + role
+					}
+				}
 			}
 		case SensorDS18B20:
 			if s.Address != "" && !oneWireIDRE.MatchString(strings.ToLower(s.Address)) {

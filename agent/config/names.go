@@ -35,8 +35,12 @@ func ValidName(s string) bool { return checkName(s) == "" }
 // paramRE is the form of action parameter names (`--param duration=2s`).
 var paramRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 
-// pinRE accepts periph.io pin names ("GPIO17", "P1_11") and bare numbers.
-var pinRE = regexp.MustCompile(`^[A-Za-z0-9_]{1,32}$`)
+// pinRE accepts the GPIOs of a Raspberry Pi's 40-pin header in BCM
+// numbering, GPIO0 to GPIO27, in any case, or as a bare number. A header
+// position ("P1_11") is refused: it is not what the pinout card calls the
+// pin, and hw/periph would not find it. hw/periph.ParsePin applies the same
+// rule; agent/hwspec's tests hold the two together.
+var pinRE = regexp.MustCompile(`^(?i:gpio)?(0|[1-9]|1[0-9]|2[0-7])$`)
 
 // normalPin maps the spellings of one pin to one form, so that "17" and
 // "gpio17" are seen to be the same pin as "GPIO17".
