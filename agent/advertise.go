@@ -19,14 +19,22 @@ func (a *Agent) buildDocument() {
 			MaxDuty: a.acfg.Constraints.MaxDuty,
 		},
 	}
+	// Only what the board actually holds: a sensor that did not answer is
+	// not offered to the cluster.
 	for _, s := range hw.Sensors {
-		d.Sensors = append(d.Sensors, capability.Sensor{Name: s.Name, Kind: string(s.Kind), Unit: s.Unit})
+		if _, err := a.board.Sensor(s.Name); err == nil {
+			d.Sensors = append(d.Sensors, capability.Sensor{Name: s.Name, Kind: string(s.Kind), Unit: s.Unit})
+		}
 	}
 	for _, o := range hw.Outputs {
-		d.Outputs = append(d.Outputs, capability.Output{Name: o.Name, Kind: string(o.Kind)})
+		if _, err := a.board.Output(o.Name); err == nil {
+			d.Outputs = append(d.Outputs, capability.Output{Name: o.Name, Kind: string(o.Kind)})
+		}
 	}
 	for _, in := range hw.Inputs {
-		d.Inputs = append(d.Inputs, capability.Input{Name: in.Name, Kind: string(in.Kind), Watches: in.Watches})
+		if _, err := a.board.Input(in.Name); err == nil {
+			d.Inputs = append(d.Inputs, capability.Input{Name: in.Name, Kind: string(in.Kind), Watches: in.Watches})
+		}
 	}
 	committed := a.state.Capabilities[a.name]
 	d.Seq = 1
@@ -60,6 +68,9 @@ func (a *Agent) advertiseIfChanged() {
 	if committed != nil && committed.Seq >= a.doc.Seq {
 		// Someone's older advert of ours won; rebuild above it.
 		a.buildDocument()
+		if !a.docDirty {
+			return // the committed one has our content: it is ours now
+		}
 	}
 	a.docDirty = true
 	a.submit(&agreed.Entry{Type: agreed.TypeAdvertise, Doc: a.doc})

@@ -16,11 +16,13 @@ import (
 	"github.com/seed44533760/pact/agent/agreed"
 	"github.com/seed44533760/pact/agent/capability"
 	"github.com/seed44533760/pact/agent/config"
+	"github.com/seed44533760/pact/agent/hwspec"
 	"github.com/seed44533760/pact/agent/identity"
 	"github.com/seed44533760/pact/agent/membership"
 	"github.com/seed44533760/pact/agent/store"
 	"github.com/seed44533760/pact/agent/transport"
 	"github.com/seed44533760/pact/consensus"
+	"github.com/seed44533760/pact/hw"
 )
 
 // Options are what New needs beyond the two configuration files.
@@ -33,8 +35,13 @@ type Options struct {
 	// wires; the rest of the agent is the real one.
 	Memory *transport.MemoryNetwork
 
-	// Admin, when false, starts no admin server (tests that need none).
+	// NoAdmin starts no admin server (tests that need none).
 	NoAdmin bool
+
+	// Board, when set, is the node's hardware; otherwise New opens the
+	// board the agent file's hardware section describes (hw/sim or
+	// hw/periph). The agent closes it at shutdown either way.
+	Board hw.Board
 }
 
 // Agent is one running node. Build it with New, run it with Run.
@@ -46,6 +53,7 @@ type Agent struct {
 	name    string
 
 	store   *store.Store
+	board   hw.Board
 	state   *agreed.State
 	node    *consensus.Node
 	members *membership.Membership // nil with Options.Memory
@@ -136,6 +144,10 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 		return nil, fmt.Errorf("double-sign guard: %w (pact refuses to sign with a damaged guard)", err)
 	}
 
+	if err := a.openBoard(opts.Board); err != nil {
+		return nil, err
+	}
+
 	timings := cluster.Timings.ConsensusTimings()
 	a.tick = timings.Tick
 	ccfg := consensus.DefaultConfig()
@@ -169,6 +181,23 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 	a.log.Info("agent ready", "height", a.node.Height(), "validators", a.state.ValidatorNames(),
 		"validator", a.node.Validators().Has(ccfg.ID), "public_key", identity.Public(key))
 	return a, nil
+}
+
+// openBoard opens the node's hardware, which puts every output in its safe
+// state. Devices that do not answer are left out and logged: the node still
+// votes, and advertises only what works.
+func (a *Agent) openBoard(b hw.Board) error {
+	if b == nil {
+		var err error
+		if b, err = hwspec.OpenBoard(a.acfg, a.cluster.Name); err != nil {
+			return fmt.Errorf("hardware: %w", err)
+		}
+	}
+	a.board = b
+	for path, reason := range hwspec.Missing(hwspec.Spec(a.acfg), b) {
+		a.log.Warn("hardware device not available; not advertised", "key", path, "reason", reason)
+	}
+	return nil
 }
 
 // restoreState loads the agreed state from the store's snapshot, or builds
@@ -310,6 +339,10 @@ func (a *Agent) Run(ctx context.Context) error {
 }
 
 func (a *Agent) shutdown() {
+	// Actuators first: whatever else fails below, outputs end up safe.
+	if err := a.board.Halt(); err != nil {
+		a.log.Error("halting outputs", "err", err)
+	}
 	if a.members != nil {
 		if err := a.members.Leave(2 * time.Second); err != nil {
 			a.log.Warn("leave", "err", err)
@@ -335,6 +368,11 @@ func (a *Agent) close() {
 		}
 		if a.store != nil {
 			_ = a.store.Close()
+		}
+		if a.board != nil {
+			if err := a.board.Close(); err != nil {
+				a.log.Error("closing the hardware", "err", err)
+			}
 		}
 	})
 }
