@@ -188,7 +188,8 @@ func TestSharedWorld_ProcessesAgree(t *testing.T) {
 	if ClusterSeed("testnet") == ClusterSeed("other") {
 		t.Error("two clusters share a seed")
 	}
-	if SharedWorld("a") != SharedWorld("a") || SharedWorld("a") == SharedWorld("b") {
+	first, again, other := SharedWorld("a"), SharedWorld("a"), SharedWorld("b")
+	if first != again || first == other {
 		t.Error("SharedWorld is not one world per cluster")
 	}
 }
