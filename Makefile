@@ -64,7 +64,7 @@ BENCHPKG  ?= ./...
 STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK := bin/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 
-.PHONY: build cross test test-race test-arm64 test-armv6 bench lint demo clean help need-go need-cc need-qemu
+.PHONY: build cross test test-race test-arm64 test-armv6 bench lint demo clean help need-go need-cc need-qemu need-mosquitto
 
 build: need-go
 	CGO_ENABLED=0 GOOS=$(GOOS) GOARCH=$(GOARCH) $(if $(filter arm,$(GOARCH)),GOARM=$(GOARM)) \
@@ -79,7 +79,7 @@ cross: need-go
 
 test: test-race test-arm64 test-armv6
 
-test-race: need-go need-cc
+test-race: need-go need-cc need-mosquitto
 	CGO_ENABLED=1 $(HOSTENV) $(GO) test -race $(TESTFLAGS) ./...
 
 test-arm64: need-go $(ARM64_NEEDS)
@@ -118,6 +118,9 @@ need-cc:
 
 need-qemu:
 	@scripts/need-qemu.sh
+
+need-mosquitto:
+	@scripts/need-mosquitto.sh
 
 help:
 	@echo "make [build]     build bin/<goos>-<goarch>/pact (GOARCH=arm64 | GOARCH=arm GOARM=7|6 for Pis)"

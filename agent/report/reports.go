@@ -1,0 +1,37 @@
+package report
+
+import (
+	"context"
+
+	"github.com/seed44533760/pact/agent/capability"
+)
+
+// Reports is what the agent needs from its MQTT reporting. *Reporter
+// implements it against a broker, *Memory in memory for the agent's tests.
+// No method blocks on the network.
+type Reports interface {
+	// PublishCapabilities publishes the node's signed capability document,
+	// retained, and republishes it after every reconnection.
+	PublishCapabilities(doc *capability.Document) error
+	// PublishReadings publishes signed readings, best-effort (QoS 0).
+	PublishReadings(r *Readings) error
+	// PublishDecision, PublishOutcome and PublishEjection are durable: the
+	// message is in the outbox (fsynced) when they return nil.
+	PublishDecision(d *Decision) error
+	PublishOutcome(o *Outcome) error
+	PublishEjection(e *Ejection) error
+	// PublishError answers a request on errors.
+	PublishError(requestID, text string) error
+	// SetState changes the state the node announces (ready or ejected), now
+	// and at every later birth.
+	SetState(s NodeState) error
+	// Requests delivers verified requests. It is closed by Close.
+	Requests() <-chan InboundRequest
+	Stats() Stats
+	Close(ctx context.Context) error
+}
+
+var (
+	_ Reports = (*Reporter)(nil)
+	_ Reports = (*Memory)(nil)
+)
