@@ -80,9 +80,9 @@ type Config struct {
 
 	// RebroadcastTicks is how often a node at an undecided height re-sends its
 	// own messages of the current round. Votes travel best-effort, so this is
-	// what makes progress certain on a lossy network. From the second
-	// rebroadcast of a round on, the node also relays what it holds of the
-	// round from others (and the previous round's precommits), standing in
+	// what makes progress certain on a lossy network. At the second,
+	// fourth, eighth... rebroadcast of a round, the node also relays what it
+	// holds of the round from others (and the previous round's precommits), standing in
 	// for the gossip layer the algorithm assumes.
 	RebroadcastTicks int
 

@@ -372,7 +372,11 @@ func (n *Node) rebroadcast() {
 	// A node still at a height everyone else has left hears nothing new;
 	// its re-sent votes are what prompt peers to send it the commit.
 	rs.rebroadcasts++
-	if rs.rebroadcasts >= 2 {
+	// Relay at the 2nd, 4th, 8th... rebroadcast of a round: often enough
+	// that a stuck round always gets the messages it lacks, rarely enough
+	// that a cluster already overloaded is not buried under n² relays every
+	// interval (25 agents on two cores collapsed with a relay each interval).
+	if r := rs.rebroadcasts; r >= 2 && r&(r-1) == 0 {
 		n.relay(rs)
 	}
 }

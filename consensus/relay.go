@@ -45,8 +45,9 @@ func (n *Node) resumeVote(g SignState) {
 
 // relay re-sends what this node holds of the current round from others —
 // the proposal and every vote, equivocators' second votes included — and the
-// precommits of the round before, once the round has lasted two rebroadcast
-// intervals (quick rounds never relay, so the happy path costs nothing).
+// precommits of the round before, at the 2nd, 4th, 8th... rebroadcast of a
+// round (quick rounds never relay, so the happy path costs nothing; the
+// backoff keeps an overloaded cluster from drowning in relays).
 // Without it a vote that reached only some honest nodes can stall a round
 // for good: an honest node restarted mid-round cannot re-sign the prevote it
 // sent before its guard moved on (two crashes plus two silent adversaries
