@@ -61,7 +61,9 @@ type Agent struct {
 	net     *transport.Transport
 	admin   *adminServer
 
-	view atomic.Pointer[view]
+	view      atomic.Pointer[view]
+	metaBytes atomic.Pointer[[]byte]
+	metaBusy  atomic.Bool
 
 	doc      *capability.Document // this node's document, signed
 	docDirty bool                 // doc differs from the committed one
@@ -168,6 +170,7 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 	}
 	a.view.Store(newView(a.state))
 	a.buildDocument()
+	a.publishMeta()
 
 	if err := a.setupNetwork(opts); err != nil {
 		return nil, err
@@ -306,15 +309,37 @@ func applyGossipTuning(m *membership.Config, g config.Gossip) {
 	m.SuspicionMult, m.GossipInterval = g.SuspicionMult, g.GossipInterval
 }
 
-// meta is this node's memberlist meta. Called by membership from New and
-// UpdateMeta only (never concurrently with the loop's writes of a.doc: the
-// loop calls UpdateMeta itself).
-func (a *Agent) meta() []byte {
+// meta is this node's memberlist meta, as the loop last published it.
+// membership calls it from New and from UpdateMeta, which runs off the loop.
+func (a *Agent) meta() []byte { return *a.metaBytes.Load() }
+
+// publishMeta encodes the meta from the loop's state; loop goroutine (or
+// New) only.
+func (a *Agent) publishMeta() {
 	m := nodeMeta{key: a.key.Public().(ed25519.PublicKey), height: a.view.Load().height}
 	if a.doc != nil {
 		m.digest, m.seq = a.doc.Digest(), a.doc.Seq
 	}
-	return m.encode()
+	b := m.encode()
+	a.metaBytes.Store(&b)
+}
+
+// announceMeta hands the new meta to memberlist without blocking the loop:
+// UpdateMeta waits up to a gossip interval for the broadcast, which stalled
+// the loop for ~100 ms per update (the decision latency's p99 tail). At most
+// one update is in flight; a change made meanwhile goes out with the next.
+func (a *Agent) announceMeta() bool {
+	if a.members == nil || !a.metaBusy.CompareAndSwap(false, true) {
+		return false
+	}
+	a.publishMeta()
+	go func() {
+		defer a.metaBusy.Store(false)
+		if err := a.members.UpdateMeta(time.Second); err != nil {
+			a.log.Debug("update meta", "err", err)
+		}
+	}()
+	return true
 }
 
 // Run starts listening and runs the loop until ctx is cancelled, then shuts

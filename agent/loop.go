@@ -48,11 +48,8 @@ func (a *Agent) loop(ctx context.Context) error {
 				a.pollMembers()
 			}
 			if a.ticks%metaTicks == 0 {
-				if k := a.metaKey(); k != lastMeta && a.members != nil {
+				if k := a.metaKey(); k != lastMeta && a.announceMeta() {
 					lastMeta = k
-					if err := a.members.UpdateMeta(time.Second); err != nil {
-						a.log.Debug("update meta", "err", err)
-					}
 				}
 			}
 		case in, ok := <-inbound:
