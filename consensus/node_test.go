@@ -11,7 +11,7 @@ type testApp struct{}
 func (testApp) Validate(uint64, []Entry) error                             { return nil }
 func (testApp) Apply(_ uint64, _ []Entry, cur *ValidatorSet) *ValidatorSet { return cur }
 
-func TestSmoke_FourNodesDecide(t *testing.T) {
+func TestNode_FourValidatorsDecideTenHeightsInOrder(t *testing.T) {
 	var vals []Validator
 	for i := 0; i < 4; i++ {
 		id := NodeID(fmt.Sprintf("n%d", i))
