@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/seed44533760/pact/agent/wire"
 )
 
 // BenchmarkOutcomeBurst publishes a burst of signed outcomes (burstSize,
@@ -72,7 +74,7 @@ func countFrom(msgs []received, base, n int) int {
 		seen[m.Topic] = true
 	}
 	count := 0
-	tp := Topics{testCluster}
+	tp := wire.Topics{Cluster: testCluster}
 	for i := base; i < base+n; i++ {
 		if seen[tp.Outcome("blink", instanceName(i))] {
 			count++
@@ -90,7 +92,7 @@ func BenchmarkPublishOutcome(b *testing.B) {
 	cfg := testConfig(b, br.URL())
 	cfg.Outbox = st.Outbox()
 	r := newReporter(b, cfg)
-	outcomes := make([]*Outcome, 0, 1024)
+	outcomes := make([]*wire.Outcome, 0, 1024)
 	for i := range cap(outcomes) {
 		outcomes = append(outcomes, signedOutcome(b, i))
 	}

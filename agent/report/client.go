@@ -13,6 +13,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/seed44533760/pact/agent/capability"
+	"github.com/seed44533760/pact/agent/wire"
 )
 
 // Reporter is a node's MQTT connection: births and wills, durable and
@@ -42,10 +43,10 @@ type Reporter struct {
 	session sync.Mutex
 
 	mu      sync.Mutex
-	state   NodeState // announced at every birth
-	caps    *message  // republished at every birth
-	bdseq   uint64    // of the current or next connection; its will carries it
-	born    bool      // a birth went out with bdseq, so the next connection needs a new one
+	state   wire.NodeState // announced at every birth
+	caps    *message       // republished at every birth
+	bdseq   uint64         // of the current or next connection; its will carries it
+	born    bool           // a birth went out with bdseq, so the next connection needs a new one
 	closing bool
 	memSeq  uint64 // NextBDSeq's stand-in when it is nil
 
@@ -85,7 +86,7 @@ func New(cfg Config) (*Reporter, error) {
 		enc:    newEncoder(cfg.Cluster, cfg.Node, cfg.Now),
 		direct: make(chan message, cfg.SendQueue),
 		kick:   make(chan struct{}, 1),
-		state:  StateReady,
+		state:  wire.StateReady,
 	}
 	r.commits = &groupCommit{outbox: cfg.Outbox}
 	r.in = newInbound(r.enc, cfg.Operators, cfg.AllowUnsignedRequests, cfg.RequestBuffer, &r.c)
@@ -95,7 +96,7 @@ func New(cfg Config) (*Reporter, error) {
 		return nil, err
 	}
 
-	will := r.enc.state(StateLost, r.bdseq)
+	will := r.enc.state(wire.StateLost, r.bdseq)
 	opts := mqtt.NewClientOptions().
 		AddBroker(cfg.URL).
 		SetClientID(cfg.clientID()).
@@ -163,7 +164,7 @@ func (r *Reporter) onReconnecting(_ mqtt.Client, opts *mqtt.ClientOptions) {
 		r.log.Error("bdseq not persisted; counting on in memory", "err", err, "bdseq", n)
 	}
 	r.bdseq, r.born = n, false
-	will := r.enc.state(StateLost, n)
+	will := r.enc.state(wire.StateLost, n)
 	opts.SetBinaryWill(will.topic, will.payload, 1, true)
 }
 
@@ -200,8 +201,8 @@ func (r *Reporter) onConnect(c mqtt.Client) {
 // (a session taken over while the old TCP connection was half open), the
 // birth is published again so the retained state is right.
 func (r *Reporter) onOwnState(_ mqtt.Client, m mqtt.Message) {
-	var s State
-	if Unmarshal(m.Payload(), &s) != nil || s.State != StateLost {
+	var s wire.State
+	if wire.Unmarshal(m.Payload(), &s) != nil || s.State != wire.StateLost {
 		return
 	}
 	r.mu.Lock()
@@ -279,7 +280,7 @@ func (r *Reporter) PublishCapabilities(doc *capability.Document) error {
 }
 
 // PublishReadings publishes signed readings at QoS 0, best-effort.
-func (r *Reporter) PublishReadings(rd *Readings) error {
+func (r *Reporter) PublishReadings(rd *wire.Readings) error {
 	m, err := r.enc.readings(rd)
 	if err != nil {
 		return err
@@ -288,7 +289,7 @@ func (r *Reporter) PublishReadings(rd *Readings) error {
 }
 
 // PublishDecision queues a decided height for nodes/<node>/decisions.
-func (r *Reporter) PublishDecision(d *Decision) error {
+func (r *Reporter) PublishDecision(d *wire.Decision) error {
 	m, err := r.enc.decision(d)
 	if err != nil {
 		return err
@@ -297,7 +298,7 @@ func (r *Reporter) PublishDecision(d *Decision) error {
 }
 
 // PublishOutcome queues a signed outcome for outcomes/<action>/<instance>.
-func (r *Reporter) PublishOutcome(o *Outcome) error {
+func (r *Reporter) PublishOutcome(o *wire.Outcome) error {
 	m, err := r.enc.outcome(o)
 	if err != nil {
 		return err
@@ -306,7 +307,7 @@ func (r *Reporter) PublishOutcome(o *Outcome) error {
 }
 
 // PublishEjection queues an ejection for ejections/<node>.
-func (r *Reporter) PublishEjection(e *Ejection) error {
+func (r *Reporter) PublishEjection(e *wire.Ejection) error {
 	m, err := r.enc.ejection(e)
 	if err != nil {
 		return err
@@ -319,10 +320,10 @@ func (r *Reporter) PublishError(requestID, text string) error {
 	return r.enqueue(r.enc.errorReport(requestID, "", text))
 }
 
-// SetState announces s (StateReady or StateEjected) now and at every later
+// SetState announces s (wire.StateReady or wire.StateEjected) now and at every later
 // birth.
-func (r *Reporter) SetState(s NodeState) error {
-	if s != StateReady && s != StateEjected {
+func (r *Reporter) SetState(s wire.NodeState) error {
+	if s != wire.StateReady && s != wire.StateEjected {
 		return fmt.Errorf("%w: a node announces ready or ejected, not %q", ErrMalformed, s)
 	}
 	r.mu.Lock()
@@ -339,10 +340,10 @@ func (r *Reporter) enqueue(m message) error {
 	if r.isClosing() {
 		return ErrClosed
 	}
-	if len(m.payload) > MaxPayloadSize {
+	if len(m.payload) > wire.MaxPayloadSize {
 		// The broker would hang up on it (max_packet_size), and a durable
 		// one would then block the outbox for good.
-		return fmt.Errorf("%w: %s payload of %d bytes, the limit is %d", ErrMalformed, m.kind, len(m.payload), MaxPayloadSize)
+		return fmt.Errorf("%w: %s payload of %d bytes, the limit is %d", ErrMalformed, m.kind, len(m.payload), wire.MaxPayloadSize)
 	}
 	if m.kind.Durable() && r.cfg.Outbox != nil {
 		if err := r.commits.put(m.topic, m.payload); err != nil {
@@ -406,7 +407,7 @@ func (r *Reporter) close(ctx context.Context) error {
 		// takes it for a lost connection and publishes the will — "lost"
 		// would then overwrite the goodbye below.
 		r.await(r.client.Unsubscribe(r.enc.topics.Requests(), r.enc.topics.State(r.cfg.Node)), "unsubscribe")
-		bye := r.enc.state(StateDisconnected, seq)
+		bye := r.enc.state(wire.StateDisconnected, seq)
 		if err = wait(ctx, r.client.Publish(bye.topic, 1, true, bye.payload), r.cfg.PublishTimeout); err != nil {
 			err = fmt.Errorf("report: publish state disconnected: %w", err)
 		}

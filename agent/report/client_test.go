@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/seed44533760/pact/agent/capability"
+	"github.com/seed44533760/pact/agent/wire"
 	"github.com/seed44533760/pact/consensus"
 )
 
@@ -19,24 +20,24 @@ import (
 func TestReporter_BirthAndWill(t *testing.T) {
 	b := startBroker(t)
 	p := newProxy(t, b.Addr())
-	sub := subscribe(t, b.URL(), Topics{testCluster}.State(testNode))
+	sub := subscribe(t, b.URL(), wire.Topics{Cluster: testCluster}.State(testNode))
 
 	cfg := testConfig(t, p.URL())
 	r := newReporter(t, cfg)
-	sub.waitFor(10*time.Second, "ready with bdseq 0", func(m []received) bool { return hasState(t, m, StateReady, 0) })
+	sub.waitFor(10*time.Second, "ready with bdseq 0", func(m []received) bool { return hasState(t, m, wire.StateReady, 0) })
 
 	p.Cut() // the TCP connection dies under paho; no DISCONNECT reaches the broker
 	msgs := sub.waitFor(10*time.Second, "lost 0, then ready 1", func(m []received) bool {
-		return hasState(t, m, StateLost, 0) && hasState(t, m, StateReady, 1)
+		return hasState(t, m, wire.StateLost, 0) && hasState(t, m, wire.StateReady, 1)
 	})
 	// The death of connection 0 comes before the birth of connection 1.
 	order := states(t, msgs)
 	lostAt, readyAt := -1, -1
 	for i, s := range order {
-		if s.State == StateLost && s.BDSeq == 0 {
+		if s.State == wire.StateLost && s.BDSeq == 0 {
 			lostAt = i
 		}
-		if s.State == StateReady && s.BDSeq == 1 {
+		if s.State == wire.StateReady && s.BDSeq == 1 {
 			readyAt = i
 		}
 	}
@@ -48,7 +49,7 @@ func TestReporter_BirthAndWill(t *testing.T) {
 	}
 	// The new connection subscribed to requests again on its own.
 	operator := subscribe(t, b.URL(), "unused/topic")
-	if err := await(operator.client.Publish(Topics{testCluster}.Request("blink"), 1, false, mustJSON(t, signedRequest(t, "r-after-cut")))); err != nil {
+	if err := await(operator.client.Publish(wire.Topics{Cluster: testCluster}.Request("blink"), 1, false, mustJSON(t, signedRequest(t, "r-after-cut")))); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -66,15 +67,15 @@ func TestReporter_BirthAndWill(t *testing.T) {
 		t.Fatalf("close: %v", err)
 	}
 	// A new subscriber finds the goodbye retained, not the will.
-	later := subscribe(t, b.URL(), Topics{testCluster}.State(testNode))
+	later := subscribe(t, b.URL(), wire.Topics{Cluster: testCluster}.State(testNode))
 	got := later.waitFor(10*time.Second, "retained state", func(m []received) bool { return len(m) > 0 })
-	if s := states(t, got)[0]; s.State != StateDisconnected || s.BDSeq != 1 || !got[0].Retained {
+	if s := states(t, got)[0]; s.State != wire.StateDisconnected || s.BDSeq != 1 || !got[0].Retained {
 		t.Errorf("retained state after Close = %+v (retained %v), want disconnected with bdseq 1", s, got[0].Retained)
 	}
 
 	// The next process continues the count from the file.
 	r2 := newReporter(t, cfg)
-	later.waitFor(10*time.Second, "ready with bdseq 2", func(m []received) bool { return hasState(t, m, StateReady, 2) })
+	later.waitFor(10*time.Second, "ready with bdseq 2", func(m []received) bool { return hasState(t, m, wire.StateReady, 2) })
 	_ = r2
 }
 
@@ -103,20 +104,20 @@ func TestReporter_RetainedStateAndCapabilities(t *testing.T) {
 			t.Errorf("%s arrived not retained", m.Topic)
 		}
 		switch m.Topic {
-		case Topics{testCluster}.State(testNode):
-			var s State
-			if err := Unmarshal(m.Payload, &s); err != nil || s.State != StateReady || s.Node != testNode {
+		case wire.Topics{Cluster: testCluster}.State(testNode):
+			var s wire.State
+			if err := wire.Unmarshal(m.Payload, &s); err != nil || s.State != wire.StateReady || s.Node != testNode {
 				t.Errorf("state %s: %+v %v", m.Payload, s, err)
 			}
-		case Topics{testCluster}.Capabilities(testNode):
-			var c Capabilities
-			if err := Unmarshal(m.Payload, &c); err != nil {
+		case wire.Topics{Cluster: testCluster}.Capabilities(testNode):
+			var c wire.Capabilities
+			if err := wire.Unmarshal(m.Payload, &c); err != nil {
 				t.Fatalf("capabilities %s: %v", m.Payload, err)
 			}
 			if err := c.Document.Verify(testCluster); err != nil {
 				t.Errorf("capability signature: %v", err)
 			}
-			if _, err := ParseTime(c.TS); err != nil {
+			if _, err := wire.ParseTime(c.TS); err != nil {
 				t.Errorf("capabilities ts %q: %v", c.TS, err)
 			}
 		default:
@@ -129,19 +130,19 @@ func TestReporter_RetainedStateAndCapabilities(t *testing.T) {
 // its certificate.
 func TestReporter_DecisionReachesSubscriber(t *testing.T) {
 	b := startBroker(t)
-	sub := subscribe(t, b.URL(), Topics{testCluster}.Decisions(testNode))
+	sub := subscribe(t, b.URL(), wire.Topics{Cluster: testCluster}.Decisions(testNode))
 	st := openStore(t, filepath.Join(t.TempDir(), "pact.db"))
 	defer st.Close()
 	cfg := testConfig(t, b.URL())
 	cfg.Outbox = st.Outbox()
 	r := newReporter(t, cfg)
 	commit := &consensus.Commit{Block: consensus.Block{Height: 9}, Round: 0, Votes: []consensus.CommitVote{{From: "gh-2", Signature: []byte{7}}}}
-	if err := r.PublishDecision(&Decision{Height: 9, Entries: []DecisionEntry{{Type: EntryAssign, Action: "blink", Instance: "i-1", RequestID: "r-1", Performer: "gh-3"}}, Certificate: CertificateOf(commit)}); err != nil {
+	if err := r.PublishDecision(&wire.Decision{Height: 9, Entries: []wire.DecisionEntry{{Type: wire.EntryAssign, Action: "blink", Instance: "i-1", RequestID: "r-1", Performer: "gh-3"}}, Certificate: wire.CertificateOf(commit)}); err != nil {
 		t.Fatal(err)
 	}
 	got := sub.waitFor(10*time.Second, "the decision", func(m []received) bool { return len(m) == 1 })
-	var d Decision
-	if err := Unmarshal(got[0].Payload, &d); err != nil {
+	var d wire.Decision
+	if err := wire.Unmarshal(got[0].Payload, &d); err != nil {
 		t.Fatal(err)
 	}
 	if got[0].Retained || d.Node != testNode || d.Height != 9 || len(d.Entries) != 1 || d.Entries[0].Performer != "gh-3" || len(d.Certificate.Votes) != 1 {
@@ -170,7 +171,7 @@ func TestReporter_OutboxSurvivesBrokerOutage(t *testing.T) {
 			t.Fatalf("publish while the broker is down: %v", err)
 		}
 	}
-	if err := r.PublishEjection(&Ejection{Node: "gh-4", Height: 77, Reason: "equivocation"}); err != nil {
+	if err := r.PublishEjection(&wire.Ejection{Node: "gh-4", Height: 77, Reason: "equivocation"}); err != nil {
 		t.Fatal(err)
 	}
 	if s := r.Stats(); s.Pending != n+1 || s.Queued != n+1 {
@@ -181,7 +182,7 @@ func TestReporter_OutboxSurvivesBrokerOutage(t *testing.T) {
 	waitStats(t, r, 20*time.Second, "outbox drained", func(s Stats) bool { return s.Pending == 0 && s.Delivered == n+1 })
 	sub := subscribe(t, b.URL(), "pact/"+testCluster+"/#")
 	got := sub.waitFor(10*time.Second, "retained outcomes and ejection", func(m []received) bool {
-		return distinctTopics(m, "/outcomes/") == n && hasTopic(m, Topics{testCluster}.Ejection("gh-4"))
+		return distinctTopics(m, "/outcomes/") == n && hasTopic(m, wire.Topics{Cluster: testCluster}.Ejection("gh-4"))
 	})
 	if d := distinctOutcomes(t, got, 1); d != n {
 		t.Errorf("%d distinct signed outcomes, want %d", d, n)
@@ -316,10 +317,10 @@ func TestReporter_OutcomeBurst(t *testing.T) {
 }
 
 // signedRequest is a blink request signed by operator alice.
-func signedRequest(t testing.TB, id string) *Request {
+func signedRequest(t testing.TB, id string) *wire.Request {
 	t.Helper()
-	req := &Request{Header: Header{TS: Timestamp(t0)}, ID: id, Action: "blink", Params: map[string]string{"duration": "2s"}}
-	if err := SignRequest(testCluster, req, key("alice")); err != nil {
+	req := &wire.Request{Header: wire.Header{TS: wire.Timestamp(t0)}, ID: id, Action: "blink", Params: map[string]string{"duration": "2s"}}
+	if err := wire.SignRequest(testCluster, req, key("alice")); err != nil {
 		t.Fatal(err)
 	}
 	return req
@@ -331,11 +332,11 @@ func TestReporter_BadRequestsAnsweredOnErrors(t *testing.T) {
 	b := startBroker(t)
 	r := newReporter(t, testConfig(t, b.URL()))
 	waitStats(t, r, 10*time.Second, "birth", func(s Stats) bool { return s.Published >= 1 })
-	errs := subscribe(t, b.URL(), Topics{testCluster}.Errors())
+	errs := subscribe(t, b.URL(), wire.Topics{Cluster: testCluster}.Errors())
 	operator := subscribe(t, b.URL(), "unused/topic") // a plain client that publishes requests
 	send := func(action string, payload []byte) {
 		t.Helper()
-		if err := await(operator.client.Publish(Topics{testCluster}.Request(action), 1, false, payload)); err != nil {
+		if err := await(operator.client.Publish(wire.Topics{Cluster: testCluster}.Request(action), 1, false, payload)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -355,13 +356,13 @@ func TestReporter_BadRequestsAnsweredOnErrors(t *testing.T) {
 		send("blink", c.payload)
 	}
 	got := errs.waitFor(10*time.Second, "three error reports", func(m []received) bool { return len(m) >= 3 })
-	var replies []ErrorReport
+	var replies []wire.ErrorReport
 	for _, m := range got {
-		var e ErrorReport
-		if err := Unmarshal(m.Payload, &e); err != nil {
+		var e wire.ErrorReport
+		if err := wire.Unmarshal(m.Payload, &e); err != nil {
 			t.Fatalf("error report %s: %v", m.Payload, err)
 		}
-		if e.Node != testNode || e.V != 1 || e.Cluster != testCluster || e.Topic != (Topics{testCluster}).Request("blink") {
+		if e.Node != testNode || e.V != 1 || e.Cluster != testCluster || e.Topic != (wire.Topics{Cluster: testCluster}).Request("blink") {
 			t.Errorf("error report %+v", e)
 		}
 		replies = append(replies, e)

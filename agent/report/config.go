@@ -16,6 +16,7 @@ import (
 
 	"github.com/seed44533760/pact/agent/config"
 	"github.com/seed44533760/pact/agent/store"
+	"github.com/seed44533760/pact/agent/wire"
 )
 
 // Config configures a Reporter. Start from DefaultConfig; URL, Cluster and
@@ -206,7 +207,7 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-func utf8Printable(s string) bool { return checkText(s, len(s)) == "" }
+func utf8Printable(s string) bool { return wire.Printable(s) }
 
 // clientID is the id used on the broker.
 func (c *Config) clientID() string {

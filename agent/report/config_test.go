@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/seed44533760/pact/agent/config"
+	"github.com/seed44533760/pact/agent/wire"
 )
 
 func TestConfig_ValidateReportsEverything(t *testing.T) {
@@ -91,7 +92,7 @@ func TestFileBDSeq_CountsAcrossRestarts(t *testing.T) {
 }
 
 func TestDedup_ForgetsTheOldest(t *testing.T) {
-	d := NewDedup(2)
+	d := wire.NewDedup(2)
 	steps := []struct {
 		instance string
 		first    bool

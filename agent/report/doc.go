@@ -1,9 +1,9 @@
 // Package report is a pact node's MQTT side, and the only importer of
 // paho.mqtt.golang: it publishes what the node reports under
 // pact/<cluster>/ and hands the agent the action requests operators
-// publish there. Topics and payloads are the contract of DESIGN.md §4
-// (topics.go, payloads.go); a subscriber (`pact watch`, a dashboard) can use
-// this package's types, strict decoders, signature checks and Dedup too.
+// publish there. Topics and payloads are the contract of DESIGN.md §4 and
+// live in package wire, with their strict decoders, signature checks and
+// Dedup, so that code without an MQTT client can use them too.
 //
 // # What it owns
 //
@@ -70,7 +70,7 @@
 //	...
 //	rep.PublishCapabilities(doc)            // retained, again at every birth
 //	for in := range rep.Requests() { ... }  // in the agent's loop
-//	rep.PublishOutcome(o)                   // o signed with SignOutcome
+//	rep.PublishOutcome(o)                   // o signed with wire.SignOutcome
 //	...
 //	rep.Close(ctx)                          // at shutdown, within its deadline
 //

@@ -1,38 +1,27 @@
 package report
 
-import "errors"
+import (
+	"errors"
 
-// Errors reported by the package; compare with errors.Is.
+	"github.com/seed44533760/pact/agent/wire"
+)
+
+// Errors reported by the package; compare with errors.Is. Payload errors
+// (malformed, bad signature, wrong cluster, unknown operator, unsigned) are
+// package wire's, re-exported here for callers of the reporter.
 var (
 	// ErrConfig: the configuration is invalid. Validate joins one error per
 	// problem, each naming its field.
 	ErrConfig = errors.New("invalid report config")
-	// ErrMalformed: a payload or topic does not decode, is too large, lacks
-	// a required field or has one of the wrong form.
-	ErrMalformed = errors.New("malformed payload")
-	// ErrBadSignature: a signature does not verify, or the payload was signed
-	// for another cluster.
-	ErrBadSignature = errors.New("bad signature")
-	// ErrWrongCluster: a payload names another cluster than the one it was
-	// checked for. It is matched by ErrBadSignature too, since a signature
-	// binds the cluster.
-	ErrWrongCluster = wrongCluster{}
-	// ErrUnknownOperator: a request is signed by a key that is not one of the
-	// cluster file's operators.
-	ErrUnknownOperator = errors.New("request signed by an unknown operator key")
-	// ErrUnsigned: a request carries no signature and the cluster does not
-	// allow unsigned requests.
-	ErrUnsigned = errors.New("unsigned request refused (the cluster file does not set allow_unsigned_requests)")
 	// ErrClosed: the reporter is closed.
 	ErrClosed = errors.New("reporter closed")
 	// ErrQueueFull: a best-effort message was dropped because the queue to
 	// the broker was full. It is counted in Stats.Dropped.
 	ErrQueueFull = errors.New("mqtt send queue full")
+
+	ErrMalformed       = wire.ErrMalformed
+	ErrBadSignature    = wire.ErrBadSignature
+	ErrWrongCluster    = wire.ErrWrongCluster
+	ErrUnknownOperator = wire.ErrUnknownOperator
+	ErrUnsigned        = wire.ErrUnsigned
 )
-
-// wrongCluster is ErrWrongCluster: its own type so that it also matches
-// ErrBadSignature with errors.Is.
-type wrongCluster struct{}
-
-func (wrongCluster) Error() string        { return "payload is for another cluster" }
-func (wrongCluster) Is(target error) bool { return target == ErrBadSignature }

@@ -14,6 +14,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/seed44533760/pact/agent/store"
+	"github.com/seed44533760/pact/agent/wire"
 	"github.com/seed44533760/pact/consensus"
 )
 
@@ -41,7 +42,7 @@ func pub(name string) ed25519.PublicKey { return key(name).Public().(ed25519.Pub
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // signedOutcome is outcome instance i of blink, performed by testNode.
-func signedOutcome(t testing.TB, i int) *Outcome {
+func signedOutcome(t testing.TB, i int) *wire.Outcome {
 	t.Helper()
 	o, err := makeOutcome(i)
 	if err != nil {
@@ -53,19 +54,19 @@ func signedOutcome(t testing.TB, i int) *Outcome {
 func instanceName(i int) string { return fmt.Sprintf("i-%05d", i) }
 
 // makeOutcome is signedOutcome for goroutines other than the test's.
-func makeOutcome(i int) (*Outcome, error) {
-	o := &Outcome{
+func makeOutcome(i int) (*wire.Outcome, error) {
+	o := &wire.Outcome{
 		Action:    "blink",
 		Instance:  instanceName(i),
 		RequestID: fmt.Sprintf("r-%05d", i),
 		Performer: testNode,
 		Height:    uint64(100 + i),
 		OK:        true,
-		Started:   Timestamp(t0),
-		Finished:  Timestamp(t0.Add(time.Second)),
+		Started:   wire.Timestamp(t0),
+		Finished:  wire.Timestamp(t0.Add(time.Second)),
 		Readback:  "high",
 	}
-	return o, SignOutcome(testCluster, o, key(testNode))
+	return o, wire.SignOutcome(testCluster, o, key(testNode))
 }
 
 // testConfig is a Reporter config for a test broker: fast retries, short
@@ -183,15 +184,15 @@ func (s *subscriber) waitFor(limit time.Duration, what string, cond func([]recei
 }
 
 // states decodes the state messages received.
-func states(t testing.TB, msgs []received) []State {
+func states(t testing.TB, msgs []received) []wire.State {
 	t.Helper()
-	var out []State
+	var out []wire.State
 	for _, m := range msgs {
 		if !strings.HasSuffix(m.Topic, "/state") {
 			continue
 		}
-		var s State
-		if err := Unmarshal(m.Payload, &s); err != nil {
+		var s wire.State
+		if err := wire.Unmarshal(m.Payload, &s); err != nil {
 			t.Fatalf("state payload %s: %v", m.Payload, err)
 		}
 		out = append(out, s)
@@ -200,7 +201,7 @@ func states(t testing.TB, msgs []received) []State {
 }
 
 // hasState reports whether a state with that value and bdseq arrived.
-func hasState(t testing.TB, msgs []received, st NodeState, bdseq uint64) bool {
+func hasState(t testing.TB, msgs []received, st wire.NodeState, bdseq uint64) bool {
 	for _, s := range states(t, msgs) {
 		if s.State == st && s.BDSeq == bdseq {
 			return true
@@ -215,21 +216,21 @@ func hasState(t testing.TB, msgs []received, st NodeState, bdseq uint64) bool {
 // verification costs over a millisecond).
 func distinctOutcomes(t testing.TB, msgs []received, verifyEvery int) int {
 	t.Helper()
-	d := NewDedup(1 << 20)
+	d := wire.NewDedup(1 << 20)
 	for i, m := range msgs {
 		if !strings.Contains(m.Topic, "/outcomes/") {
 			continue
 		}
-		o, err := DecodeOutcome(m.Payload)
+		o, err := wire.DecodeOutcome(m.Payload)
 		if err != nil {
 			t.Fatalf("outcome %s: %v", m.Topic, err)
 		}
 		if i%verifyEvery == 0 {
-			if err := VerifyOutcome(testCluster, o, pub(testNode)); err != nil {
+			if err := wire.VerifyOutcome(testCluster, o, pub(testNode)); err != nil {
 				t.Fatalf("outcome %s: %v", m.Topic, err)
 			}
 		}
-		if m.Topic != (Topics{testCluster}).Outcome(o.Action, o.Instance) {
+		if m.Topic != (wire.Topics{Cluster: testCluster}).Outcome(o.Action, o.Instance) {
 			t.Fatalf("outcome %s/%s on topic %s", o.Action, o.Instance, m.Topic)
 		}
 		d.First(o.Action, o.Instance)

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/seed44533760/pact/agent/wire"
 )
 
 // InboundRequest is a request that decoded and passed the signature check,
 // ready for the agent's loop.
 type InboundRequest struct {
-	Request *Request
+	Request *wire.Request
 	// Operator names the operator whose key signed it; "" for an unsigned
 	// request the cluster allows.
 	Operator string
@@ -58,16 +60,16 @@ func (in *inbound) handle(topic string, payload []byte) {
 		in.log("request refused", "topic", topic, "request_id", requestID, "err", err)
 		in.reply(in.enc.errorReport(requestID, topic, err.Error()))
 	}
-	t, err := ParseTopic(topic)
+	t, err := wire.ParseTopic(topic)
 	switch {
 	case err != nil:
 		refuse(&in.c.reqMalformed, "", err)
 		return
-	case t.Kind != KindRequest || t.Cluster != in.enc.cluster:
+	case t.Kind != wire.KindRequest || t.Cluster != in.enc.cluster:
 		refuse(&in.c.reqMalformed, "", fmt.Errorf("%w: %s is not a request topic of cluster %s", ErrMalformed, topic, in.enc.cluster))
 		return
 	}
-	req, err := DecodeRequest(payload)
+	req, err := wire.DecodeRequest(payload)
 	if err != nil {
 		id := ""
 		if req != nil {
@@ -80,7 +82,7 @@ func (in *inbound) handle(topic string, payload []byte) {
 		refuse(&in.c.reqMalformed, req.ID, fmt.Errorf("%w: request for action %q published on %s", ErrMalformed, req.Action, topic))
 		return
 	}
-	operator, err := verifyRequest(in.enc.cluster, req, in.operators, in.allowUnsigned)
+	operator, err := wire.VerifyRequestBy(in.enc.cluster, req, in.operators, in.allowUnsigned)
 	if err != nil {
 		refuse(&in.c.reqRefused, req.ID, err)
 		return

@@ -8,6 +8,7 @@ import (
 
 	"github.com/seed44533760/pact/agent/capability"
 	"github.com/seed44533760/pact/agent/config"
+	"github.com/seed44533760/pact/agent/wire"
 )
 
 // Memory is the in-memory twin of Reporter, for the agent's tests: it
@@ -44,7 +45,7 @@ func NewMemory(cfg Config) (*Memory, error) {
 	m.in = newInbound(m.enc, cfg.Operators, cfg.AllowUnsignedRequests, max(cfg.RequestBuffer, 1), &m.c)
 	m.in.reply = func(msg message) { _ = m.put(msg) }
 	m.c.connects.Add(1)
-	_ = m.put(m.enc.state(StateReady, 0))
+	_ = m.put(m.enc.state(wire.StateReady, 0))
 	return m, nil
 }
 
@@ -54,8 +55,8 @@ func (m *Memory) put(msg message) error {
 	if m.closed {
 		return ErrClosed
 	}
-	if len(msg.payload) > MaxPayloadSize {
-		return fmt.Errorf("%w: %s payload of %d bytes, the limit is %d", ErrMalformed, msg.kind, len(msg.payload), MaxPayloadSize)
+	if len(msg.payload) > wire.MaxPayloadSize {
+		return fmt.Errorf("%w: %s payload of %d bytes, the limit is %d", ErrMalformed, msg.kind, len(msg.payload), wire.MaxPayloadSize)
 	}
 	m.published = append(m.published, Published{msg.topic, msg.payload, msg.kind.Retained()})
 	if msg.kind.Retained() {
@@ -98,7 +99,7 @@ func (m *Memory) PublishCapabilities(doc *capability.Document) error {
 }
 
 // PublishReadings implements Reports.
-func (m *Memory) PublishReadings(r *Readings) error {
+func (m *Memory) PublishReadings(r *wire.Readings) error {
 	msg, err := m.enc.readings(r)
 	if err != nil {
 		return err
@@ -107,7 +108,7 @@ func (m *Memory) PublishReadings(r *Readings) error {
 }
 
 // PublishDecision implements Reports.
-func (m *Memory) PublishDecision(d *Decision) error {
+func (m *Memory) PublishDecision(d *wire.Decision) error {
 	msg, err := m.enc.decision(d)
 	if err != nil {
 		return err
@@ -116,7 +117,7 @@ func (m *Memory) PublishDecision(d *Decision) error {
 }
 
 // PublishOutcome implements Reports.
-func (m *Memory) PublishOutcome(o *Outcome) error {
+func (m *Memory) PublishOutcome(o *wire.Outcome) error {
 	msg, err := m.enc.outcome(o)
 	if err != nil {
 		return err
@@ -125,7 +126,7 @@ func (m *Memory) PublishOutcome(o *Outcome) error {
 }
 
 // PublishEjection implements Reports.
-func (m *Memory) PublishEjection(e *Ejection) error {
+func (m *Memory) PublishEjection(e *wire.Ejection) error {
 	msg, err := m.enc.ejection(e)
 	if err != nil {
 		return err
@@ -139,8 +140,8 @@ func (m *Memory) PublishError(requestID, text string) error {
 }
 
 // SetState implements Reports.
-func (m *Memory) SetState(s NodeState) error {
-	if s != StateReady && s != StateEjected {
+func (m *Memory) SetState(s wire.NodeState) error {
+	if s != wire.StateReady && s != wire.StateEjected {
 		return fmt.Errorf("%w: a node announces ready or ejected, not %q", ErrMalformed, s)
 	}
 	return m.put(m.enc.state(s, 0))
@@ -160,7 +161,7 @@ func (m *Memory) Stats() Stats {
 
 // Close publishes the state disconnected and closes Requests.
 func (m *Memory) Close(context.Context) error {
-	err := m.put(m.enc.state(StateDisconnected, 0))
+	err := m.put(m.enc.state(wire.StateDisconnected, 0))
 	m.mu.Lock()
 	m.closed = true
 	m.mu.Unlock()

@@ -7,16 +7,17 @@ import (
 	"testing"
 
 	"github.com/seed44533760/pact/agent/capability"
+	"github.com/seed44533760/pact/agent/wire"
 )
 
 // lastError decodes the last message on errors.
-func lastError(t *testing.T, m *Memory) ErrorReport {
+func lastError(t *testing.T, m *Memory) wire.ErrorReport {
 	t.Helper()
-	var e ErrorReport
+	var e wire.ErrorReport
 	pubs := m.Published()
 	for i := len(pubs) - 1; i >= 0; i-- {
-		if pubs[i].Topic == (Topics{testCluster}).Errors() {
-			if err := Unmarshal(pubs[i].Payload, &e); err != nil {
+		if pubs[i].Topic == (wire.Topics{Cluster: testCluster}).Errors() {
+			if err := wire.Unmarshal(pubs[i].Payload, &e); err != nil {
 				t.Fatal(err)
 			}
 			return e
@@ -28,7 +29,7 @@ func lastError(t *testing.T, m *Memory) ErrorReport {
 
 func TestInbound_Refusals(t *testing.T) {
 	m := newTestMemory(t)
-	tp := Topics{testCluster}
+	tp := wire.Topics{Cluster: testCluster}
 	good := signedRequest(t, "r-1")
 	cases := []struct {
 		name, topic string
@@ -37,10 +38,10 @@ func TestInbound_Refusals(t *testing.T) {
 		counter     func(Stats) uint64
 	}{
 		{"action and topic disagree", tp.Request("ventilate"), mustJSON(t, good), "published on", func(s Stats) uint64 { return s.RequestsMalformed }},
-		{"another cluster's topic", Topics{"shed"}.Request("blink"), mustJSON(t, good), "not a request topic", func(s Stats) uint64 { return s.RequestsMalformed }},
+		{"another cluster's topic", wire.Topics{Cluster: "shed"}.Request("blink"), mustJSON(t, good), "not a request topic", func(s Stats) uint64 { return s.RequestsMalformed }},
 		{"not a request topic", tp.Errors(), mustJSON(t, good), "not a request topic", func(s Stats) uint64 { return s.RequestsMalformed }},
 		{"unsigned", tp.Request("blink"), []byte(`{"v":1,"cluster":"greenhouse","ts":"2026-03-01T12:00:00Z","id":"r-2","action":"blink","params":{}}`), "unsigned", func(s Stats) uint64 { return s.RequestsRefused }},
-		{"oversized", tp.Request("blink"), make([]byte, MaxRequestSize+1), "limit", func(s Stats) uint64 { return s.RequestsMalformed }},
+		{"oversized", tp.Request("blink"), make([]byte, wire.MaxRequestSize+1), "limit", func(s Stats) uint64 { return s.RequestsMalformed }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -68,7 +69,7 @@ func TestInbound_FullQueueDrops(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"r-1", "r-2", "r-3"} {
-		m.Inject(Topics{testCluster}.Request("blink"), []byte(`{"v":1,"cluster":"greenhouse","ts":"2026-03-01T12:00:00Z","id":"`+id+`","action":"blink","params":{}}`))
+		m.Inject(wire.Topics{Cluster: testCluster}.Request("blink"), []byte(`{"v":1,"cluster":"greenhouse","ts":"2026-03-01T12:00:00Z","id":"`+id+`","action":"blink","params":{}}`))
 	}
 	if s := m.Stats(); s.RequestsDelivered != 2 || s.RequestsDropped != 1 {
 		t.Errorf("stats %+v", s)
@@ -87,13 +88,13 @@ func TestInbound_FullQueueDrops(t *testing.T) {
 	if _, ok := <-m.Requests(); ok {
 		t.Error("Requests not closed by Close")
 	}
-	m.Inject(Topics{testCluster}.Request("blink"), []byte(`{}`)) // after Close: ignored, no panic
+	m.Inject(wire.Topics{Cluster: testCluster}.Request("blink"), []byte(`{}`)) // after Close: ignored, no panic
 	if err := m.PublishError("", "x"); !errors.Is(err, ErrClosed) {
 		t.Errorf("publish after Close: %v", err)
 	}
-	var s State
-	p, _ := m.Retained(Topics{testCluster}.State(testNode))
-	if err := Unmarshal(p, &s); err != nil || s.State != StateDisconnected {
+	var s wire.State
+	p, _ := m.Retained(wire.Topics{Cluster: testCluster}.State(testNode))
+	if err := wire.Unmarshal(p, &s); err != nil || s.State != wire.StateDisconnected {
 		t.Errorf("retained state after Close: %s", p)
 	}
 }
@@ -114,11 +115,11 @@ func TestEncoder_Refuses(t *testing.T) {
 		"outcome of another cluster":  m.PublishOutcome(other),
 		"outcome with a bad instance": m.PublishOutcome(broken),
 		"another node's document":     m.PublishCapabilities(doc),
-		"unsigned readings":           m.PublishReadings(&Readings{Node: testNode}),
-		"decision for another node":   m.PublishDecision(&Decision{Node: "gh-2"}),
-		"decision of another cluster": m.PublishDecision(&Decision{Header: Header{Cluster: "shed"}}),
-		"ejection without a node":     m.PublishEjection(&Ejection{}),
-		"state lost by hand":          m.SetState(StateLost),
+		"unsigned readings":           m.PublishReadings(&wire.Readings{Node: testNode}),
+		"decision for another node":   m.PublishDecision(&wire.Decision{Node: "gh-2"}),
+		"decision of another cluster": m.PublishDecision(&wire.Decision{Header: wire.Header{Cluster: "shed"}}),
+		"ejection without a node":     m.PublishEjection(&wire.Ejection{}),
+		"state lost by hand":          m.SetState(wire.StateLost),
 	} {
 		if !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: %v, want ErrMalformed", name, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/seed44533760/pact/agent/capability"
+	"github.com/seed44533760/pact/agent/wire"
 )
 
 // Reports is what the agent needs from its MQTT reporting. *Reporter
@@ -14,17 +15,17 @@ type Reports interface {
 	// retained, and republishes it after every reconnection.
 	PublishCapabilities(doc *capability.Document) error
 	// PublishReadings publishes signed readings, best-effort (QoS 0).
-	PublishReadings(r *Readings) error
+	PublishReadings(r *wire.Readings) error
 	// PublishDecision, PublishOutcome and PublishEjection are durable: the
 	// message is in the outbox (fsynced) when they return nil.
-	PublishDecision(d *Decision) error
-	PublishOutcome(o *Outcome) error
-	PublishEjection(e *Ejection) error
+	PublishDecision(d *wire.Decision) error
+	PublishOutcome(o *wire.Outcome) error
+	PublishEjection(e *wire.Ejection) error
 	// PublishError answers a request on errors.
 	PublishError(requestID, text string) error
 	// SetState changes the state the node announces (ready or ejected), now
 	// and at every later birth.
-	SetState(s NodeState) error
+	SetState(s wire.NodeState) error
 	// Requests delivers verified requests. It is closed by Close.
 	Requests() <-chan InboundRequest
 	Stats() Stats

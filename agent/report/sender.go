@@ -6,15 +6,17 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/seed44533760/pact/agent/wire"
 )
 
 // qos is the quality of service of a kind: readings are telemetry, sent at
 // QoS 0; states (like the will) at QoS 1; the rest at Config.QoS.
-func (r *Reporter) qos(k Kind) byte {
+func (r *Reporter) qos(k wire.Kind) byte {
 	switch k {
-	case KindReadings:
+	case wire.KindReadings:
 		return 0
-	case KindState:
+	case wire.KindState:
 		return 1
 	}
 	return r.cfg.QoS
@@ -120,8 +122,8 @@ func (r *Reporter) drain(ctx context.Context) error {
 		} else {
 			r.highestSent = m.Seq
 		}
-		kind := Kind("")
-		if t, err := ParseTopic(m.Topic); err == nil {
+		kind := wire.Kind("")
+		if t, err := wire.ParseTopic(m.Topic); err == nil {
 			kind = t.Kind
 		}
 		tok := r.client.Publish(m.Topic, r.qos(kind), kind.Retained(), m.Payload)

@@ -1,4 +1,4 @@
-package report
+package wire
 
 import (
 	"crypto/ed25519"
@@ -88,7 +88,7 @@ func TestVerifyRequest_NamesTheOperator(t *testing.T) {
 	if err := SignRequest(testCluster, r, key("bob")); err != nil {
 		t.Fatal(err)
 	}
-	if name, err := verifyRequest(testCluster, r, operators, false); err != nil || name != "bob" {
+	if name, err := VerifyRequestBy(testCluster, r, operators, false); err != nil || name != "bob" {
 		t.Errorf("verifyRequest = %q, %v; want bob", name, err)
 	}
 }

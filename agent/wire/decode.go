@@ -1,4 +1,4 @@
-package report
+package wire
 
 import (
 	"bytes"
@@ -242,3 +242,7 @@ func strictJSON(b []byte, v any, known bool) error {
 	}
 	return nil
 }
+
+// Printable reports whether s is valid UTF-8 without control characters:
+// what a name, client id or text field of a payload may hold.
+func Printable(s string) bool { return checkText(s, len(s)) == "" }

@@ -1,4 +1,4 @@
-package report
+package wire
 
 import (
 	"bytes"
@@ -121,13 +121,13 @@ func SignRequest(cluster string, req *Request, key ed25519.PrivateKey) error {
 // (and so ErrBadSignature), ErrUnsigned, ErrUnknownOperator and
 // ErrBadSignature.
 func VerifyRequest(cluster string, req *Request, operators map[string]ed25519.PublicKey, allowUnsigned bool) error {
-	_, err := verifyRequest(cluster, req, operators, allowUnsigned)
+	_, err := VerifyRequestBy(cluster, req, operators, allowUnsigned)
 	return err
 }
 
-// verifyRequest is VerifyRequest that also says which operator signed ("" for
+// VerifyRequestBy is VerifyRequest that also says which operator signed ("" for
 // an unsigned request).
-func verifyRequest(cluster string, req *Request, operators map[string]ed25519.PublicKey, allowUnsigned bool) (string, error) {
+func VerifyRequestBy(cluster string, req *Request, operators map[string]ed25519.PublicKey, allowUnsigned bool) (string, error) {
 	if err := req.Check(); err != nil {
 		return "", err
 	}
