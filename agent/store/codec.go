@@ -19,8 +19,14 @@ var (
 	bucketCommits = []byte("commits")
 	bucketState   = []byte("state")
 	bucketOutbox  = []byte("outbox")
+	bucketFences  = []byte("fences")
+	bucketExec    = []byte("executions")
 
-	allBuckets = [][]byte{bucketMeta, bucketGuard, bucketCommits, bucketState, bucketOutbox}
+	allBuckets = [][]byte{bucketMeta, bucketGuard, bucketCommits, bucketState, bucketOutbox, bucketFences, bucketExec}
+
+	// addedBuckets arrived after schema 1's first files: Open adds them to a
+	// file that lacks them, which is not damage.
+	addedBuckets = [][]byte{bucketFences, bucketExec}
 
 	keySchema   = []byte("schema")
 	keyCluster  = []byte("cluster")

@@ -29,6 +29,7 @@ type Store struct {
 	// updated in the same order as the commits they describe.
 	wmu       sync.Mutex
 	outboxLen int
+	execLen   int
 
 	last atomic.Uint64 // highest stored commit height
 
@@ -90,6 +91,10 @@ func Open(path, cluster string, node consensus.NodeID, opts *Options) (*Store, e
 		return nil, err
 	}
 	s := &Store{path: path, opts: o, db: db}
+	if err := s.addBuckets(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	if err := s.load(cluster, string(node)); err != nil {
 		_ = db.Close()
 		return nil, err

@@ -85,6 +85,8 @@ func (s *Store) scan(tx *bolt.Tx) error {
 					return err
 				}
 				s.outboxLen++
+			case bytes.Equal(name, bucketExec):
+				s.execLen++
 			case bytes.Equal(name, bucketGuard):
 				if _, err := decodeGuard(p); err != nil {
 					return err
