@@ -68,6 +68,7 @@ func (a *Agent) advertiseIfChanged() {
 	if committed != nil && committed.Seq >= a.doc.Seq {
 		// Someone's older advert of ours won; rebuild above it.
 		a.buildDocument()
+		a.publishCapabilities(a.doc)
 		if !a.docDirty {
 			return // the committed one has our content: it is ours now
 		}

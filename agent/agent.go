@@ -19,8 +19,10 @@ import (
 	"github.com/seed44533760/pact/agent/hwspec"
 	"github.com/seed44533760/pact/agent/identity"
 	"github.com/seed44533760/pact/agent/membership"
+	"github.com/seed44533760/pact/agent/report"
 	"github.com/seed44533760/pact/agent/store"
 	"github.com/seed44533760/pact/agent/transport"
+	"github.com/seed44533760/pact/agent/wire"
 	"github.com/seed44533760/pact/consensus"
 	"github.com/seed44533760/pact/hw"
 )
@@ -42,6 +44,12 @@ type Options struct {
 	// board the agent file's hardware section describes (hw/sim or
 	// hw/periph). The agent closes it at shutdown either way.
 	Board hw.Board
+
+	// Reports, when set, is the node's MQTT side (report.Memory in tests,
+	// a reporter on the demo's embedded broker); otherwise the agent
+	// connects to the agent file's mqtt.url, or reports nowhere without
+	// one. The agent closes it at shutdown.
+	Reports report.Reports
 }
 
 // Agent is one running node. Build it with New, run it with Run.
@@ -52,14 +60,16 @@ type Agent struct {
 	key     ed25519.PrivateKey
 	name    string
 
-	store   *store.Store
-	board   hw.Board
-	state   *agreed.State
-	node    *consensus.Node
-	members *membership.Membership // nil with Options.Memory
-	memLink *transport.MemoryLink  // set with Options.Memory
-	net     *transport.Transport
-	admin   *adminServer
+	store     *store.Store
+	board     hw.Board
+	state     *agreed.State
+	node      *consensus.Node
+	members   *membership.Membership // nil with Options.Memory
+	memLink   *transport.MemoryLink  // set with Options.Memory
+	net       *transport.Transport
+	admin     *adminServer
+	adversary *adversary // nil for an honest node
+	reports   report.Reports
 
 	view      atomic.Pointer[view]
 	metaBytes atomic.Pointer[[]byte]
@@ -86,6 +96,21 @@ type Agent struct {
 	statusReq chan chan Status
 	submitReq chan submitRequest
 	counters  counters
+
+	// Actions (requests.go, perform.go, outcomes.go, readings.go).
+	requests     map[string]*pendingRequest // by request id, until assigned
+	afterDecide  bool                       // a height was decided: rebuild pending assignments
+	open         map[string]openInfo        // assignments followed for their deadline
+	known        map[string]*wire.Outcome   // verified outcomes, by instance
+	knownOrder   []string
+	latest       map[string]*wire.Readings // newest signed readings, by node
+	triggersDue  bool
+	triggerEntry map[string]consensus.Entry // this node's pending trigger entry, by action
+	workers      map[string]chan job        // per-output performers
+	performed    chan *wire.Outcome
+	sampled      chan *wire.Readings
+	runCtx       context.Context
+	workerWG     sync.WaitGroup
 
 	// onDecided, when set (by tests and benchmarks only, before Run), is
 	// called on the loop goroutine after each decided height has been
@@ -115,6 +140,15 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 		asked:     map[string]uint64{},
 		statusReq: make(chan chan Status),
 		submitReq: make(chan submitRequest),
+
+		requests:     map[string]*pendingRequest{},
+		open:         map[string]openInfo{},
+		known:        map[string]*wire.Outcome{},
+		latest:       map[string]*wire.Readings{},
+		triggerEntry: map[string]consensus.Entry{},
+		workers:      map[string]chan job{},
+		performed:    make(chan *wire.Outcome, 64),
+		sampled:      make(chan *wire.Readings, 4),
 	}
 	defer func() {
 		if err != nil {
@@ -141,6 +175,12 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 	if err := a.restoreState(); err != nil {
 		return nil, err
 	}
+	a.state.SetRules(agreed.Rules{
+		Actions:       a.cluster.Actions,
+		AllowUnsigned: a.cluster.AllowUnsignedRequests,
+		Now:           time.Now,
+		Outcome:       a.outcomeOf,
+	})
 	guard, err := a.store.Guard()
 	if err != nil {
 		return nil, fmt.Errorf("double-sign guard: %w (pact refuses to sign with a damaged guard)", err)
@@ -168,11 +208,20 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 	if err != nil {
 		return nil, err
 	}
+	if a.adversary, err = newAdversary(acfg, cluster.Name, ccfg.Signer); err != nil {
+		return nil, err
+	}
+	if a.adversary != nil {
+		a.log.Warn("THIS NODE MISBEHAVES ON PURPOSE (adversary mode, for tests and demos only)", "mode", acfg.Adversary.Mode)
+	}
 	a.view.Store(newView(a.state))
 	a.buildDocument()
 	a.publishMeta()
 
 	if err := a.setupNetwork(opts); err != nil {
+		return nil, err
+	}
+	if err := a.setupReports(opts); err != nil {
 		return nil, err
 	}
 	if !opts.NoAdmin {
@@ -274,6 +323,8 @@ func (a *Agent) setupNetwork(opts Options) error {
 	}
 	for kind, v := range map[transport.Kind]transport.Vetter{
 		kindEntry:                        entryVetter{cluster: a.cluster.Name},
+		kindOutcome:                      outcomeVetter{cluster: a.cluster.Name},
+		kindReadings:                     readingsVetter{cluster: a.cluster.Name},
 		transport.KindCapabilityRequest:  capabilityRequestVetter{},
 		transport.KindCapabilityResponse: capabilityResponseVetter{cluster: a.cluster.Name},
 	} {
@@ -347,6 +398,9 @@ func (a *Agent) announceMeta() bool {
 // It returns nil after a clean shutdown.
 func (a *Agent) Run(ctx context.Context) error {
 	defer a.close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a.runCtx = ctx
 	if a.admin != nil {
 		go a.admin.serve()
 	}
@@ -355,7 +409,12 @@ func (a *Agent) Run(ctx context.Context) error {
 			return fmt.Errorf("membership: %w", err)
 		}
 	}
+	a.publishCapabilities(a.doc)
+	a.resumeExecutions()
+	a.workerWG.Add(1)
+	go a.sample(ctx)
 	err := a.loop(ctx)
+	cancel()
 	a.shutdown()
 	if errors.Is(err, context.Canceled) {
 		return nil
@@ -368,6 +427,8 @@ func (a *Agent) shutdown() {
 	if err := a.board.Halt(); err != nil {
 		a.log.Error("halting outputs", "err", err)
 	}
+	a.workerWG.Wait()
+	a.closeReports()
 	if a.members != nil {
 		if err := a.members.Leave(2 * time.Second); err != nil {
 			a.log.Warn("leave", "err", err)
@@ -381,6 +442,9 @@ func (a *Agent) close() {
 	a.closeOnce.Do(func() {
 		if a.admin != nil {
 			a.admin.close()
+		}
+		if a.runCtx == nil {
+			a.closeReports() // New failed or Run never ran; Run's shutdown closes it otherwise
 		}
 		if a.members != nil {
 			_ = a.members.Shutdown()

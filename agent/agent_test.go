@@ -24,15 +24,17 @@ type testCluster struct {
 	ipBase    string // e.g. "127.0.1." — each test its own /24
 	gossipKey string
 	files     map[string]string
+	operator  ed25519.PrivateKey // signs requests and admissions
 }
 
-func newTestCluster(t testing.TB, ipBase string, validators int) *testCluster {
+func newTestCluster(t testing.TB, ipBase string, validators int, extra ...string) *testCluster {
 	t.Helper()
 	tc := &testCluster{dir: t.TempDir(), ipBase: ipBase, files: map[string]string{}}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	tc.gossipKey = base64.StdEncoding.EncodeToString(key)
-	opPub, _, _ := ed25519.GenerateKey(rand.Reader)
+	opPub, opKey, _ := ed25519.GenerateKey(rand.Reader)
+	tc.operator = opKey
 	var vals strings.Builder
 	for i := 1; i <= validators; i++ {
 		name := fmt.Sprintf("node-%d", i)
@@ -52,7 +54,7 @@ timings:
   round_increase: 250ms
   rebroadcast: 500ms
   status: 1s
-`, tc.gossipKey, vals.String(), identity.PublicKeyString(opPub))
+`, tc.gossipKey, vals.String(), identity.PublicKeyString(opPub)) + strings.Join(extra, "")
 	if err := os.WriteFile(filepath.Join(tc.dir, "cluster.yaml"), []byte(cluster), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -117,11 +119,16 @@ type running struct {
 // between New and Run (benchmarks set hooks there).
 func startAgent(t testing.TB, path string, configure ...func(*Agent)) *running {
 	t.Helper()
+	return startAgentWith(t, path, Options{NoAdmin: true}, configure...)
+}
+
+func startAgentWith(t testing.TB, path string, opts Options, configure ...func(*Agent)) *running {
+	t.Helper()
 	acfg, cl, err := config.Load(path)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	a, err := New(acfg, cl, Options{NoAdmin: true})
+	a, err := New(acfg, cl, opts)
 	if err != nil {
 		t.Fatalf("agent %s: %v", acfg.Node, err)
 	}

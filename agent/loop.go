@@ -25,6 +25,13 @@ type counters struct {
 	refusedMessages uint64
 	refusedEntries  uint64
 	storeErrors     uint64
+	reportErrors    uint64
+
+	requestsReceived, requestsRefused uint64
+	performed, performDropped         uint64
+	outcomesOK, outcomesFailed        uint64
+	refusedOutcomes, refusedReadings  uint64
+	readings, abandoned               uint64
 }
 
 // loop is the one goroutine that owns the node's state.
@@ -32,6 +39,7 @@ func (a *Agent) loop(ctx context.Context) error {
 	ticker := time.NewTicker(a.tick)
 	defer ticker.Stop()
 	inbound := a.net.Inbound()
+	requests := a.reports.Requests()
 	lastMeta := a.metaKey()
 	a.advertiseIfChanged()
 	a.flush()
@@ -52,11 +60,27 @@ func (a *Agent) loop(ctx context.Context) error {
 					lastMeta = k
 				}
 			}
+			if a.ticks%reassignTicks == 0 {
+				a.checkDeadlines()
+			}
+			if a.triggersDue {
+				a.checkTriggers()
+			}
 		case in, ok := <-inbound:
 			if !ok {
 				return errors.New("transport closed")
 			}
 			a.receive(in)
+		case in, ok := <-requests:
+			if !ok {
+				requests = nil
+				continue
+			}
+			a.takeRequest(in)
+		case o := <-a.performed:
+			a.performedOutcome(o)
+		case r := <-a.sampled:
+			a.ownReadings(r)
 		case reply := <-a.statusReq:
 			reply <- a.status()
 		case req := <-a.submitReq:
@@ -68,6 +92,11 @@ func (a *Agent) loop(ctx context.Context) error {
 			req.reply <- err
 		}
 		a.flush()
+		if a.afterDecide {
+			a.afterDecide = false
+			a.retryRequests()
+			a.flush()
+		}
 	}
 }
 
@@ -100,6 +129,10 @@ func (a *Agent) receive(in transport.Inbound) {
 		a.answerCapabilityRequest(in.From)
 	case transport.KindCapabilityResponse:
 		a.takeAnnounced(in.Payload)
+	case kindOutcome:
+		a.takeOutcome(in.From, in.Payload)
+	case kindReadings:
+		a.takeReadings(in.From, in.Payload)
 	}
 }
 
@@ -190,7 +223,7 @@ func (a *Agent) flush() {
 		a.submit(agreed.NewEjection(ev))
 	}
 	for _, m := range rd.Messages {
-		a.net.Send(m)
+		a.send(m)
 	}
 	a.node.Advance()
 }
@@ -199,15 +232,20 @@ func (a *Agent) decided(c *consensus.Commit) {
 	a.lastDecide = time.Now()
 	a.view.Store(newView(a.state))
 	types := make([]string, 0, len(c.Block.Entries))
+	entries := make([]*agreed.Entry, 0, len(c.Block.Entries))
 	for _, raw := range c.Block.Entries {
 		if e, err := agreed.Decode(raw); err == nil {
 			types = append(types, e.Type)
+			entries = append(entries, e)
 			if e.Type == agreed.TypeEject {
 				a.log.Warn("node ejected", "ejected", e.Eject.Node, "reason", e.Eject.Reason, "height", c.Block.Height)
 			}
 		}
 		delete(a.own, string(raw))
 	}
+	a.publishDecision(c, entries)
+	a.queuePerformances(c, entries)
+	a.afterDecide = true
 	a.log.Info("decided", "height", c.Block.Height, "round", c.Round, "entries", types, "validators", a.state.ValidatorSet().Len())
 	if a.onDecided != nil {
 		a.onDecided(c)

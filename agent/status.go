@@ -125,6 +125,29 @@ func (a *Agent) counterMap() map[string]uint64 {
 		"agent_refused_messages":     a.counters.refusedMessages,
 		"agent_refused_entries":      a.counters.refusedEntries,
 		"agent_store_errors":         a.counters.storeErrors,
+		"agent_report_errors":        a.counters.reportErrors,
+		"requests_received":          a.counters.requestsReceived,
+		"requests_refused":           a.counters.requestsRefused,
+		"requests_pending":           uint64(len(a.requests)),
+		"actions_performed":          a.counters.performed,
+		"actions_dropped":            a.counters.performDropped,
+		"actions_abandoned":          a.counters.abandoned,
+		"outcomes_ok":                a.counters.outcomesOK,
+		"outcomes_failed":            a.counters.outcomesFailed,
+		"outcomes_refused":           a.counters.refusedOutcomes,
+		"readings_taken":             a.counters.readings,
+		"readings_refused":           a.counters.refusedReadings,
+		"assignments_open":           uint64(len(a.open)),
+	}
+	rs := a.reports.Stats()
+	for k, v := range map[string]uint64{
+		"connects": rs.Connects, "connections_lost": rs.ConnectionsLost, "queued": rs.Queued,
+		"delivered": rs.Delivered, "resent": rs.Resent, "outbox_errors": rs.OutboxErrors,
+		"pending": uint64(rs.Pending), "published": rs.Published, "dropped": rs.Dropped,
+		"requests_received": rs.RequestsReceived, "requests_malformed": rs.RequestsMalformed,
+		"requests_refused": rs.RequestsRefused, "requests_dropped": rs.RequestsDropped,
+	} {
+		m["mqtt_"+k] = v
 	}
 	for k, v := range map[string]uint64{
 		"received": ts.Received, "delivered": ts.Delivered, "malformed": ts.Malformed,

@@ -33,7 +33,7 @@ type Node struct {
 
 	rounds   map[int32]*roundState
 	blocks   map[Hash]*Block
-	validity map[Hash]error
+	validity map[Hash]struct{} // blocks the application found valid at this height
 
 	pending    []Entry
 	pendingSet map[string]struct{}
@@ -391,7 +391,7 @@ func (n *Node) resetHeight() {
 	n.validRound, n.validBlock = -1, nil
 	n.rounds = make(map[int32]*roundState)
 	n.blocks = make(map[Hash]*Block)
-	n.validity = make(map[Hash]error)
+	n.validity = make(map[Hash]struct{})
 	n.timeouts = n.timeouts[:0]
 	n.active = len(n.pending) > 0
 }

@@ -120,20 +120,24 @@ func (n *Node) polka(rs *roundState, h Hash) bool {
 }
 
 // valid asks the application about block b, whose hash the caller already
-// knows as h, once per block.
+// knows as h. A block found valid is not asked about again in this height;
+// one found invalid is asked again when it turns up again, because an
+// application may judge by what it has seen so far (a deadline that has
+// now passed, an outcome not yet heard of), and a verdict kept for the
+// whole height would stall it if the block is proposed again.
 func (n *Node) valid(b *Block, h Hash) bool {
 	if b == nil {
 		return false
 	}
-	err, seen := n.validity[h]
-	if !seen {
-		err = n.checkBlock(b)
-		n.validity[h] = err
-		if err != nil {
-			n.stats.InvalidBlocks++
-		}
+	if _, ok := n.validity[h]; ok {
+		return true
 	}
-	return err == nil
+	if err := n.checkBlock(b); err != nil {
+		n.stats.InvalidBlocks++
+		return false
+	}
+	n.validity[h] = struct{}{}
+	return true
 }
 
 func (n *Node) checkBlock(b *Block) error {

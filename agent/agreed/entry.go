@@ -17,6 +17,9 @@ const (
 	TypeAdvertise = "advertise"
 	TypeAdmit     = "admit"
 	TypeEject     = "eject"
+	TypeAssign    = "assign"
+	TypeReassign  = "reassign"
+	TypeRearm     = "rearm"
 )
 
 // MaxEntrySize bounds one encoded entry.
@@ -28,10 +31,13 @@ var ErrInvalid = errors.New("invalid entry")
 // Entry is one decided (or proposed) change to the agreed state. Exactly one
 // of the payload fields is set, matching Type.
 type Entry struct {
-	Type  string               `json:"type"`
-	Doc   *capability.Document `json:"doc,omitempty"`
-	Admit *Admission           `json:"admit,omitempty"`
-	Eject *Ejection            `json:"eject,omitempty"`
+	Type     string               `json:"type"`
+	Doc      *capability.Document `json:"doc,omitempty"`
+	Admit    *Admission           `json:"admit,omitempty"`
+	Eject    *Ejection            `json:"eject,omitempty"`
+	Assign   *Assignment          `json:"assign,omitempty"`
+	Reassign *Reassignment        `json:"reassign,omitempty"`
+	Rearm    *Rearming            `json:"rearm,omitempty"`
 }
 
 // Admission makes a node a validator. An operator listed in the cluster file
@@ -92,14 +98,17 @@ func Decode(b consensus.Entry) (*Entry, error) {
 		return nil, fmt.Errorf("%w: trailing data", ErrInvalid)
 	}
 	set := 0
-	for _, p := range []bool{e.Doc != nil, e.Admit != nil, e.Eject != nil} {
+	for _, p := range []bool{e.Doc != nil, e.Admit != nil, e.Eject != nil, e.Assign != nil, e.Reassign != nil, e.Rearm != nil} {
 		if p {
 			set++
 		}
 	}
 	ok := set == 1 && ((e.Type == TypeAdvertise && e.Doc != nil) ||
 		(e.Type == TypeAdmit && e.Admit != nil) ||
-		(e.Type == TypeEject && e.Eject != nil))
+		(e.Type == TypeEject && e.Eject != nil) ||
+		(e.Type == TypeAssign && e.Assign != nil) ||
+		(e.Type == TypeReassign && e.Reassign != nil) ||
+		(e.Type == TypeRearm && e.Rearm != nil))
 	if !ok {
 		return nil, fmt.Errorf("%w: type %q with the wrong payload", ErrInvalid, e.Type)
 	}

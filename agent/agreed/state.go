@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/seed44533760/pact/agent/capability"
 	"github.com/seed44533760/pact/consensus"
@@ -31,10 +32,28 @@ type State struct {
 	Capabilities map[string]*capability.Document `json:"capabilities"`
 	Admissions   map[string]uint64               `json:"admissions"` // hex digest of a used admission → height
 
+	// Actions. Snapshots written before these existed lack them: Restore
+	// makes them empty.
+	Assigned     map[string]*Assigned `json:"assigned"`      // instance → record
+	LastAssigned map[string]uint64    `json:"last_assigned"` // node → height of its latest assignment
+	Requests     map[string]uint64    `json:"requests"`      // request id → height it was assigned (anti-replay)
+	Disarmed     map[string]bool      `json:"disarmed"`      // action → its trigger has fired and not re-armed
+	LastRun      map[string]string    `json:"last_run"`      // action → At of its latest assignment (cooldown)
+	ReadingsUsed map[string]string    `json:"readings_used"` // node → ts of its newest readings used in an entry (anti-replay)
+
 	cluster   string
 	operators map[string]ed25519.PublicKey
 	verifier  consensus.Verifier
 	vals      *consensus.ValidatorSet
+
+	rules    Rules
+	hasRules bool
+	// appliedAt is when this node applied the latest assign or reassign of
+	// an instance, by its own clock: where its deadline starts. Not agreed,
+	// not snapshotted; since stands in for instances applied before a
+	// restart.
+	appliedAt map[string]time.Time
+	since     time.Time
 }
 
 // Genesis builds the state before height 1.
@@ -54,7 +73,8 @@ func Genesis(cluster string, validators map[string]ed25519.PublicKey, operators 
 	return s, nil
 }
 
-// Restore rebuilds a state from a snapshot.
+// Restore rebuilds a state from a snapshot. A snapshot from before the
+// action maps existed restores with them empty.
 func Restore(snapshot []byte, cluster string, operators map[string]ed25519.PublicKey) (*State, error) {
 	var s State
 	if err := json.Unmarshal(snapshot, &s); err != nil {
@@ -65,6 +85,11 @@ func Restore(snapshot []byte, cluster string, operators map[string]ed25519.Publi
 			return nil, errors.New("agreed state snapshot: missing maps")
 		}
 	}
+	for id, a := range s.Assigned {
+		if a == nil {
+			return nil, fmt.Errorf("agreed state snapshot: assignment %s is null", id)
+		}
+	}
 	if err := s.bind(cluster, operators); err != nil {
 		return nil, err
 	}
@@ -73,6 +98,13 @@ func Restore(snapshot []byte, cluster string, operators map[string]ed25519.Publi
 
 func (s *State) bind(cluster string, operators map[string]ed25519.PublicKey) error {
 	s.cluster, s.operators, s.verifier = cluster, operators, consensus.Ed25519Verifier{}
+	s.appliedAt = map[string]time.Time{}
+	fill(&s.Assigned)
+	fill(&s.LastAssigned)
+	fill(&s.Requests)
+	fill(&s.Disarmed)
+	fill(&s.LastRun)
+	fill(&s.ReadingsUsed)
 	return s.rebuildSet()
 }
 
@@ -124,6 +156,13 @@ func (s *State) ValidatorKey(name string) (ed25519.PublicKey, bool) {
 	return pub, err == nil
 }
 
+// fill makes a nil map empty.
+func fill[V any](m *map[string]V) {
+	if *m == nil {
+		*m = map[string]V{}
+	}
+}
+
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
@@ -137,7 +176,11 @@ var _ consensus.Application = (*State)(nil)
 
 // Validate implements consensus.Application: every entry must be valid
 // against the state after height-1, and valid together (no node advertised
-// twice, no admission used twice, nobody ejected twice in one block).
+// twice, no admission used twice, nobody ejected twice in one block; no
+// instance, request id or trigger moved twice, no action with a cooldown
+// assigned twice). Checks of readings and request freshness, deadlines and
+// outcomes are this node's own judgement (Rules); the rest is
+// deterministic.
 func (s *State) Validate(height uint64, entries []consensus.Entry) error {
 	if height != s.Height+1 {
 		return fmt.Errorf("%w: block for height %d, state at %d", ErrInvalid, height, s.Height)
@@ -148,14 +191,16 @@ func (s *State) Validate(height uint64, entries []consensus.Entry) error {
 		if err != nil {
 			return fmt.Errorf("entry %d: %w", i, err)
 		}
-		key, err := s.check(e)
+		keys, err := s.check(e)
 		if err != nil {
 			return fmt.Errorf("entry %d: %w", i, err)
 		}
-		if seen[key] {
-			return fmt.Errorf("entry %d: %w: %s twice in one block", i, ErrInvalid, key)
+		for _, key := range keys {
+			if seen[key] {
+				return fmt.Errorf("entry %d: %w: %s twice in one block", i, ErrInvalid, key)
+			}
+			seen[key] = true
 		}
-		seen[key] = true
 	}
 	return nil
 }
@@ -174,9 +219,27 @@ func (s *State) CheckEntry(raw consensus.Entry) (*Entry, error) {
 	return e, nil
 }
 
-// check validates one entry and returns the key that must be unique within
+// check validates one entry and returns the keys that must be unique within
 // a block.
-func (s *State) check(e *Entry) (string, error) {
+func (s *State) check(e *Entry) ([]string, error) {
+	switch e.Type {
+	case TypeAssign:
+		return s.checkAssign(e.Assign)
+	case TypeReassign:
+		return s.checkReassign(e.Reassign)
+	case TypeRearm:
+		return s.checkRearm(e.Rearm)
+	}
+	key, err := s.checkMembership(e)
+	if err != nil {
+		return nil, err
+	}
+	return []string{key}, nil
+}
+
+// checkMembership validates an advertise, admit or eject entry and returns
+// the key that must be unique within a block.
+func (s *State) checkMembership(e *Entry) (string, error) {
 	switch e.Type {
 	case TypeAdvertise:
 		d := e.Doc
@@ -276,8 +339,15 @@ func (s *State) Apply(height uint64, entries []consensus.Entry, current *consens
 				s.Ejected[j.Node] = Ejected{Height: height, Reason: j.Reason, Evidence: j.Evidence}
 				changed = true
 			}
+		case TypeAssign:
+			s.applyAssign(height, e.Assign)
+		case TypeReassign:
+			s.applyReassign(height, e.Reassign)
+		case TypeRearm:
+			s.applyRearm(e.Rearm)
 		}
 	}
+	s.prune()
 	s.Height = height
 	if changed {
 		if err := s.rebuildSet(); err != nil {

@@ -17,7 +17,7 @@ type fixture struct {
 	state    *State
 }
 
-func newFixture(t *testing.T, n int) *fixture {
+func newFixture(t testing.TB, n int) *fixture {
 	f := &fixture{keys: map[string]ed25519.PrivateKey{}, operator: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{99}, 32))}
 	vals := map[string]ed25519.PublicKey{}
 	for i := 1; i <= n+2; i++ { // spare keys for candidates
