@@ -34,11 +34,12 @@ const actionCatalogue = `actions:
 // memoryReports gives each node an in-memory MQTT side, shared by the test.
 type memoryReports map[string]*report.Memory
 
-func (m memoryReports) start(t *testing.T, tc *testCluster, i int) *running {
+func (m memoryReports) start(t testing.TB, tc *testCluster, i int) *running {
 	t.Helper()
 	name := fmt.Sprintf("node-%d", i)
 	cfg := report.DefaultConfig()
 	cfg.Cluster, cfg.Node = "itest", name
+	cfg.RequestBuffer = requestBuffer
 	mem, err := report.NewMemory(withOperator(cfg, tc))
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +54,7 @@ func withOperator(cfg report.Config, tc *testCluster) report.Config {
 }
 
 // request publishes a signed request to every node, as the broker would.
-func (m memoryReports) request(t *testing.T, tc *testCluster, id, action string, params map[string]string) {
+func (m memoryReports) request(t testing.TB, tc *testCluster, id, action string, params map[string]string) {
 	t.Helper()
 	req := &wire.Request{Header: wire.Header{TS: wire.Timestamp(time.Now())}, ID: id, Action: action, Params: params}
 	if err := wire.SignRequest("itest", req, tc.operator); err != nil {
@@ -66,7 +67,7 @@ func (m memoryReports) request(t *testing.T, tc *testCluster, id, action string,
 }
 
 // outcomes lists the outcomes each node published for an action.
-func (m memoryReports) outcomes(t *testing.T, action string) map[string][]*wire.Outcome {
+func (m memoryReports) outcomes(t testing.TB, action string) map[string][]*wire.Outcome {
 	out := map[string][]*wire.Outcome{}
 	for name, mem := range m {
 		for _, p := range mem.Published() {

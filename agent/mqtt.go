@@ -14,6 +14,10 @@ import (
 	"github.com/seed44533760/pact/consensus"
 )
 
+// requestBuffer is how many requests may wait for the loop: a burst of a
+// thousand published at once is taken whole, not refused.
+const requestBuffer = 4096
+
 // setupReports connects the node's MQTT side: the one Options gives (tests,
 // the demo), a Reporter for the agent file's broker, or none.
 func (a *Agent) setupReports(opts Options) error {
@@ -27,6 +31,7 @@ func (a *Agent) setupReports(opts Options) error {
 		cfg.Operators = a.cluster.OperatorKeys()
 		cfg.AllowUnsignedRequests = a.cluster.AllowUnsignedRequests
 		cfg.Logger = a.log
+		cfg.RequestBuffer = requestBuffer
 		r, err := report.New(cfg)
 		if err != nil {
 			return fmt.Errorf("mqtt: %w", err)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/seed44533760/pact/agent/report"
 	"github.com/seed44533760/pact/agent/wire"
-	"github.com/seed44533760/pact/consensus"
 )
 
 // Requests
@@ -17,7 +16,9 @@ import (
 // round. The assign entry is built from the agreed state (who performs it
 // is a function of that state), so it is built again after every decided
 // height until the request's id is in the agreed state: an entry built
-// against an older state names a performer the validators would now refuse.
+// against an older state names a performer the validators would now refuse
+// (and the proposer rebuilds what it puts in a block anyway: see
+// agreed/prepare.go).
 
 // requestPatience is how long a request waits for an eligible performer
 // (capabilities still being agreed at start-up) before it is refused.
@@ -27,7 +28,6 @@ type pendingRequest struct {
 	req      *wire.Request
 	operator string
 	since    time.Time
-	raw      consensus.Entry // the entry last proposed
 }
 
 // takeRequest handles a verified request from the broker; loop goroutine.
@@ -69,12 +69,9 @@ func (a *Agent) tryAssign(p *pendingRequest) {
 		}
 		return
 	}
-	raw := e.Encode()
-	if string(raw) == string(p.raw) {
-		return
-	}
-	p.raw = raw
-	a.node.Propose(raw)
+	// Proposed again even when unchanged: the proposer's Prepare may have
+	// forgotten it (agreed.State.Prepare); the core keeps one copy.
+	a.node.Propose(e.Encode())
 }
 
 // retryRequests runs after a decided height: requests now in the agreed

@@ -21,6 +21,20 @@ type Application interface {
 	Apply(height uint64, entries []Entry, current *ValidatorSet) *ValidatorSet
 }
 
+// Preparer is implemented by applications that build the block a proposer
+// offers rather than take its pending entries verbatim (ABCI's
+// PrepareProposal): entries whose content depends on the state they are
+// decided in — an assignment names the node the state picks, and entries of
+// one block pick in turn — are rebuilt against the state at height.
+type Preparer interface {
+	// Prepare returns the entries to propose at height, built from pending
+	// (in order), and the pending entries that can never be decided and
+	// are to be forgotten. Each returned entry must be new or one of
+	// pending; the block is still checked with Validate. It must be
+	// deterministic and must not block.
+	Prepare(height uint64, pending []Entry) (block []Entry, discard []Entry)
+}
+
 // CommitLog serves decided heights that have left the node's in-memory window,
 // so it can help far-behind peers catch up. The agent backs it with its
 // database; nil means "only the in-memory window".

@@ -150,6 +150,9 @@ type Stats struct {
 	CatchUpServed   uint64 // commits sent to peers that were behind
 	BadCertificates uint64 // commit certificates that did not verify
 	DroppedEntries  uint64 // pending entries the application rejected
+	// BadPreparedBlocks counts blocks a Preparer built that did not
+	// validate (an application bug; the pending entries went instead).
+	BadPreparedBlocks uint64
 }
 
 // Status is a snapshot of where the node is.
@@ -459,16 +462,11 @@ func (n *Node) proposalBlock() *Block {
 	if n.validBlock != nil {
 		return n.validBlock
 	}
+	if b := n.preparedBlock(); b != nil {
+		return b
+	}
 	for len(n.pending) > 0 {
-		b := &Block{Height: n.height}
-		size := 0
-		for _, e := range n.pending {
-			if len(b.Entries) == n.cfg.MaxBlockEntries || size+len(e) > n.cfg.MaxBlockBytes {
-				break
-			}
-			b.Entries = append(b.Entries, e)
-			size += len(e)
-		}
+		b := n.fill(n.pending)
 		if len(b.Entries) == 0 {
 			// An entry larger than a block can hold can never be decided.
 			n.dropPending(n.pending[0])
@@ -492,6 +490,48 @@ func (n *Node) proposalBlock() *Block {
 		}
 	}
 	return nil
+}
+
+// fill takes entries in order into a block, up to the block's limits.
+func (n *Node) fill(entries []Entry) *Block {
+	b := &Block{Height: n.height}
+	size := 0
+	for _, e := range entries {
+		if len(b.Entries) == n.cfg.MaxBlockEntries || size+len(e) > n.cfg.MaxBlockBytes {
+			break
+		}
+		b.Entries = append(b.Entries, e)
+		size += len(e)
+	}
+	return b
+}
+
+// preparedBlock asks a Preparer application to build the block. A block it
+// builds that does not validate is counted and not proposed; the pending
+// entries are then proposed as they are.
+func (n *Node) preparedBlock() *Block {
+	p, ok := n.cfg.App.(Preparer)
+	if !ok || len(n.pending) == 0 {
+		return nil
+	}
+	entries, discard := p.Prepare(n.height, n.pending)
+	if len(discard) > 0 {
+		gone := make(map[string]struct{}, len(discard))
+		for _, e := range discard {
+			gone[string(e)] = struct{}{}
+		}
+		n.stats.DroppedEntries += uint64(len(gone))
+		n.removePending(gone)
+	}
+	b := n.fill(entries)
+	if len(b.Entries) == 0 {
+		return nil
+	}
+	if err := n.cfg.App.Validate(n.height, b.Entries); err != nil {
+		n.stats.BadPreparedBlocks++
+		return nil
+	}
+	return b
 }
 
 func (n *Node) dropPending(e Entry) {

@@ -172,7 +172,7 @@ func (s *State) Eligible(action, requestID string, exclude []string) []string {
 		if _, ok := s.outputFor(name, &a.Needs); !ok {
 			continue
 		}
-		cs = append(cs, candidate{name, s.LastAssigned[name], sha256.Sum256([]byte(requestID + "\n" + name))})
+		cs = append(cs, candidate{name, s.lastAssigned(name), sha256.Sum256([]byte(requestID + "\n" + name))})
 	}
 	slices.SortFunc(cs, func(x, y candidate) int {
 		return cmp.Or(cmp.Compare(x.last, y.last), bytes.Compare(x.tie[:], y.tie[:]), strings.Compare(x.name, y.name))

@@ -73,7 +73,7 @@ func (s *State) checkRequested(act *config.Action, a *Assignment) error {
 	if err := s.checkPerformer(a.Action, a.RequestID, a.Performer); err != nil {
 		return err
 	}
-	if _, err := wire.VerifyRequestBy(s.cluster, req, s.operators, s.rules.AllowUnsigned); err != nil {
+	if err := s.verifyRequest(req); err != nil {
 		return fmt.Errorf("%w: assign: request %s: %v", ErrInvalid, req.ID, err)
 	}
 	return nil

@@ -174,3 +174,31 @@ func (f *actionFixture) validate(entries ...consensus.Entry) error {
 }
 
 func otherKey() ed25519.PrivateKey { return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{77}, 32)) }
+
+// prepared is the block the proposer builds from entries (Prepare): each
+// assignment rebuilt for its place in the block. It fails the test unless
+// every entry makes it in.
+func (f *actionFixture) prepared(t testing.TB, entries ...consensus.Entry) []consensus.Entry {
+	t.Helper()
+	block, discard := f.state.Prepare(f.state.Height+1, entries)
+	if len(block) != len(entries) || len(discard) != 0 {
+		t.Fatalf("Prepare kept %d of %d entries, discarded %d", len(block), len(entries), len(discard))
+	}
+	return block
+}
+
+// after builds the next entry of a block as if entries came before it in
+// the same block.
+func (f *actionFixture) after(t testing.TB, build func() consensus.Entry, entries ...consensus.Entry) consensus.Entry {
+	t.Helper()
+	f.state.inBlock = map[string]uint64{}
+	defer func() { f.state.inBlock = nil }()
+	for _, raw := range entries {
+		e, err := Decode(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.state.countInBlock(f.state.Height+1, e)
+	}
+	return build()
+}

@@ -193,7 +193,8 @@ func TestAssign_Refused(t *testing.T) {
 	}, {
 		name: "request id twice in one block",
 		block: func(t *testing.T, f *actionFixture) []consensus.Entry {
-			return []consensus.Entry{f.assign(t, blink(t, f, "r-2", nil)), f.assign(t, blink(t, f, "r-2", map[string]string{"duration": "1s"}))}
+			first := f.assign(t, blink(t, f, "r-2", nil))
+			return []consensus.Entry{first, f.after(t, func() consensus.Entry { return f.assign(t, blink(t, f, "r-2", map[string]string{"duration": "1s"})) }, first)}
 		},
 		why: "twice in one block",
 	}, {
@@ -397,7 +398,8 @@ func TestAssign_Cooldown(t *testing.T) {
 		}
 	}
 	// Two requests in one block cannot see each other: one at a time.
-	a, b := f.assign(t, f.request(t, "r-a", "water", nil)), f.assign(t, f.request(t, "r-b", "water", nil))
+	a := f.assign(t, f.request(t, "r-a", "water", nil))
+	b := f.after(t, func() consensus.Entry { return f.assign(t, f.request(t, "r-b", "water", nil)) }, a)
 	if err := f.validate(a, b); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "cooldown/water") {
 		t.Fatalf("two cooled-down assignments in one block: %v", err)
 	}

@@ -17,8 +17,9 @@ func history(t *testing.T, f *actionFixture) [][]consensus.Entry {
 	var blocks [][]consensus.Entry
 	decide := func(entries ...consensus.Entry) {
 		t.Helper()
-		f.applyT(t, entries...)
-		blocks = append(blocks, entries)
+		block := f.prepared(t, entries...)
+		f.applyT(t, block...)
+		blocks = append(blocks, block)
 	}
 	decide(f.assign(t, f.request(t, "r-1", "blink", nil)), f.assign(t, f.request(t, "r-2", "blink", map[string]string{"duration": "2s"})),
 		f.assign(t, f.request(t, "r-3", "blink", nil)), f.assign(t, f.request(t, "r-4", "ventilate", nil)))

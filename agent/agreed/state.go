@@ -54,6 +54,11 @@ type State struct {
 	// restart.
 	appliedAt map[string]time.Time
 	since     time.Time
+
+	verified verifiedCache // signatures already checked (sigcache.go)
+	// inBlock holds the performers of the assignments of the block being
+	// judged, while Validate or Prepare runs (prepare.go); nil otherwise.
+	inBlock map[string]uint64
 }
 
 // Genesis builds the state before height 1.
@@ -175,7 +180,8 @@ func sortedKeys[V any](m map[string]V) []string {
 var _ consensus.Application = (*State)(nil)
 
 // Validate implements consensus.Application: every entry must be valid
-// against the state after height-1, and valid together (no node advertised
+// against the state after height-1 and the assignments before it in the
+// block (prepare.go), and valid together (no node advertised
 // twice, no admission used twice, nobody ejected twice in one block; no
 // instance, request id or trigger moved twice, no action with a cooldown
 // assigned twice). Checks of readings and request freshness, deadlines and
@@ -186,6 +192,8 @@ func (s *State) Validate(height uint64, entries []consensus.Entry) error {
 		return fmt.Errorf("%w: block for height %d, state at %d", ErrInvalid, height, s.Height)
 	}
 	seen := map[string]bool{}
+	s.inBlock = map[string]uint64{}
+	defer func() { s.inBlock = nil }()
 	for i, raw := range entries {
 		e, err := Decode(raw)
 		if err != nil {
@@ -201,6 +209,7 @@ func (s *State) Validate(height uint64, entries []consensus.Entry) error {
 			}
 			seen[key] = true
 		}
+		s.countInBlock(height, e)
 	}
 	return nil
 }

@@ -144,8 +144,15 @@ func (s *State) verifyReadings(r *wire.Readings) error {
 	if !ok {
 		return fmt.Errorf("%w: readings of %s, not a validator", ErrInvalid, r.Node)
 	}
+	k, cacheable := payloadDigest(wire.DomainReadings+"\x00"+string(pub), r)
+	if cacheable && s.verified.has(k) {
+		return nil
+	}
 	if err := wire.VerifyReadings(s.cluster, r, pub); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if cacheable {
+		s.verified.add(k)
 	}
 	return nil
 }

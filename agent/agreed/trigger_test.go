@@ -329,7 +329,7 @@ func TestTrigger_TwoActionsFromTheSameReadings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.applyT(t, a.Encode(), b.Encode())
+	f.applyT(t, f.prepared(t, a.Encode(), b.Encode())...)
 	if len(f.state.Assigned) != 2 {
 		t.Fatalf("assignments %v", f.state.Assignments())
 	}
