@@ -58,6 +58,7 @@ endif
 BENCH     ?= .
 BENCHTIME ?= 1s
 BENCHPKG  ?= ./...
+DEMOFLAGS ?=
 
 # staticcheck is pinned: 2026.2.2 (module v0.8.2) is the first release checked
 # to understand Go 1.26. It installs into bin/tools, never into GOPATH/bin.
@@ -103,9 +104,12 @@ $(STATICCHECK):
 	@$(MAKE) --no-print-directory need-go
 	$(HOSTENV) GOBIN=$(CURDIR)/$(dir $(STATICCHECK)) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
+# The demo needs nothing but the binary: its MQTT broker is built in, its
+# agents run in the one process on loopback. DEMOFLAGS passes flags through,
+# e.g. make demo DEMOFLAGS='--mqtt-port 0 --nodes 7 --byzantine 2'.
 demo:
 	$(MAKE) --no-print-directory build GOOS=$(HOST_GOOS) GOARCH=$(HOST_GOARCH)
-	$(HOST_BIN) sim --nodes 7 --byzantine 2 --strategy equivocate --heights 200 --seed 1 --narrate
+	$(HOST_BIN) demo $(DEMOFLAGS)
 
 clean:
 	rm -rf bin/ coverage.out *.test *.prof
@@ -128,5 +132,5 @@ help:
 	@echo "make test        go test -race, then the linux/arm64 tests and the armv6 hardware tests under qemu-user (ARM_TESTFLAGS=$(ARM_TESTFLAGS))"
 	@echo "make bench       benchmarks (BENCH=regex BENCHTIME=1s BENCHPKG=./...)"
 	@echo "make lint        go vet and staticcheck $(STATICCHECK_VERSION)"
-	@echo "make demo        build, then run a narrated 7-node simulation with 2 equivocating nodes"
+	@echo "make demo        build, then run pact demo: 5 agents (1 equivocating) and an MQTT broker in one process, narrated (DEMOFLAGS=...)"
 	@echo "make clean       remove bin/"
