@@ -171,6 +171,32 @@ func TestAgents_RequestToOutcome(t *testing.T) {
 	if err := wire.VerifyOutcome("itest", o, key); err != nil {
 		t.Errorf("outcome signature: %v", err)
 	}
+	// The node whose witness input is wired to the performer's led saw it
+	// lit, and said so, signed.
+	p := 0
+	fmt.Sscanf(performer, "node-%d", &p)
+	witness := fmt.Sprintf("node-%d", (p+2)%4+1) // node-i watches node-(i%4+1)
+	eventually(t, 10*time.Second, witness+"'s observation of "+performer, func() (bool, string) {
+		for _, pub := range reps[witness].Published() {
+			tp, err := wire.ParseTopic(pub.Topic)
+			if err != nil || tp.Kind != wire.KindObservations {
+				continue
+			}
+			o, err := wire.DecodeObservation(pub.Payload)
+			if err != nil {
+				t.Fatalf("malformed observation: %v", err)
+			}
+			if o.Instance != instance {
+				continue
+			}
+			key, _ := agents[0].a.state.ValidatorKey(witness)
+			if err := wire.VerifyObservation("itest", o, key); err != nil {
+				t.Fatalf("observation signature: %v", err)
+			}
+			return o.Saw == "high" && o.Performer == performer && o.SeenAt != "", fmt.Sprintf("%+v", o)
+		}
+		return false, "none"
+	})
 	eventually(t, 10*time.Second, "every node's decision naming the performer", func() (bool, string) {
 		p := reps.performers(t, instance)
 		for _, r := range agents {

@@ -98,19 +98,23 @@ type Agent struct {
 	counters  counters
 
 	// Actions (requests.go, perform.go, outcomes.go, readings.go).
-	requests     map[string]*pendingRequest // by request id, until assigned
-	afterDecide  bool                       // a height was decided: rebuild pending assignments
-	open         map[string]openInfo        // assignments followed for their deadline
-	known        map[string]*wire.Outcome   // verified outcomes, by instance
-	knownOrder   []string
-	latest       map[string]*wire.Readings // newest signed readings, by node
-	triggersDue  bool
-	triggerEntry map[string]consensus.Entry // this node's pending trigger entry, by action
-	workers      map[string]chan job        // per-output performers
-	performed    chan *wire.Outcome
-	sampled      chan *wire.Readings
-	runCtx       context.Context
-	workerWG     sync.WaitGroup
+	requests         map[string]*pendingRequest // by request id, until assigned
+	afterDecide      bool                       // a height was decided: rebuild pending assignments
+	open             map[string]openInfo        // assignments followed for their deadline
+	known            map[string]*wire.Outcome   // verified outcomes, by instance
+	knownOrder       []string
+	latest           map[string]*wire.Readings // newest signed readings, by node
+	triggersDue      bool
+	triggerEntry     map[string]consensus.Entry // this node's pending trigger entry, by action
+	workers          map[string]chan job        // per-output performers
+	performed        chan *wire.Outcome
+	sampled          chan *wire.Readings
+	observed         chan *wire.Observation
+	wired            map[string]bool // witness inputs that have seen their output move
+	observations     map[string][]*wire.Observation
+	observationOrder []string
+	runCtx           context.Context
+	workerWG         sync.WaitGroup
 
 	// onDecided, when set (by tests and benchmarks only, before Run), is
 	// called on the loop goroutine after each decided height has been
@@ -149,6 +153,9 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 		workers:      map[string]chan job{},
 		performed:    make(chan *wire.Outcome, 64),
 		sampled:      make(chan *wire.Readings, 4),
+		observed:     make(chan *wire.Observation, 16),
+		wired:        map[string]bool{},
+		observations: map[string][]*wire.Observation{},
 	}
 	defer func() {
 		if err != nil {
@@ -325,6 +332,7 @@ func (a *Agent) setupNetwork(opts Options) error {
 		kindEntry:                        entryVetter{cluster: a.cluster.Name},
 		kindOutcome:                      outcomeVetter{cluster: a.cluster.Name},
 		kindReadings:                     readingsVetter{cluster: a.cluster.Name},
+		kindObservation:                  observationVetter{cluster: a.cluster.Name},
 		transport.KindCapabilityRequest:  capabilityRequestVetter{},
 		transport.KindCapabilityResponse: capabilityResponseVetter{cluster: a.cluster.Name},
 	} {

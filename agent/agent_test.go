@@ -25,11 +25,12 @@ type testCluster struct {
 	gossipKey string
 	files     map[string]string
 	operator  ed25519.PrivateKey // signs requests and admissions
+	size      int                // genesis validators
 }
 
 func newTestCluster(t testing.TB, ipBase string, validators int, extra ...string) *testCluster {
 	t.Helper()
-	tc := &testCluster{dir: t.TempDir(), ipBase: ipBase, files: map[string]string{}}
+	tc := &testCluster{dir: t.TempDir(), ipBase: ipBase, files: map[string]string{}, size: validators}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	tc.gossipKey = base64.StdEncoding.EncodeToString(key)
@@ -98,8 +99,10 @@ hardware:
     - {name: temp, kind: temperature, driver: sim}
   outputs:
     - {name: led, kind: led, pin: GPIO17}%s
+  inputs:
+    - {name: witness, kind: witness, pin: GPIO22, watches: node-%d/led}
 log: {level: debug}
-`, name, clusterFile, tc.ipBase, i, seeds, i%2, fan)
+`, name, clusterFile, tc.ipBase, i, seeds, i%2, fan, i%max(tc.size, 1)+1)
 	path := filepath.Join(tc.dir, name, "pact.yaml")
 	if err := os.WriteFile(path, []byte(agentFile), 0o644); err != nil {
 		t.Fatal(err)

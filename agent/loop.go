@@ -32,6 +32,7 @@ type counters struct {
 	outcomesOK, outcomesFailed        uint64
 	refusedOutcomes, refusedReadings  uint64
 	readings, abandoned               uint64
+	observations, refusedObservations uint64
 }
 
 // loop is the one goroutine that owns the node's state.
@@ -81,6 +82,8 @@ func (a *Agent) loop(ctx context.Context) error {
 			a.performedOutcome(o)
 		case r := <-a.sampled:
 			a.ownReadings(r)
+		case o := <-a.observed:
+			a.ownObservation(o)
 		case reply := <-a.statusReq:
 			reply <- a.status()
 		case req := <-a.submitReq:
@@ -133,6 +136,8 @@ func (a *Agent) receive(in transport.Inbound) {
 		a.takeOutcome(in.From, in.Payload)
 	case kindReadings:
 		a.takeReadings(in.From, in.Payload)
+	case kindObservation:
+		a.takeObservation(in.From, in.Payload)
 	}
 }
 

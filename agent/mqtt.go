@@ -133,6 +133,7 @@ var _ report.Reports = noReports{}
 
 func (noReports) PublishCapabilities(*capability.Document) error { return nil }
 func (noReports) PublishReadings(*wire.Readings) error           { return nil }
+func (noReports) PublishObservation(*wire.Observation) error     { return nil }
 func (noReports) PublishDecision(*wire.Decision) error           { return nil }
 func (noReports) PublishOutcome(*wire.Outcome) error             { return nil }
 func (noReports) PublishEjection(*wire.Ejection) error           { return nil }

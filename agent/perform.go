@@ -64,7 +64,11 @@ func (a *Agent) queuePerformances(c *consensus.Commit, entries []*agreed.Entry) 
 			continue
 		}
 		a.openAssignment(as)
-		if as.Performer != a.name || as.Height != c.Block.Height {
+		if as.Height != c.Block.Height {
+			continue // moved on in a later block this node has applied too
+		}
+		a.watchAssignment(as)
+		if as.Performer != a.name {
 			continue
 		}
 		a.queue(job{

@@ -138,6 +138,8 @@ func (a *Agent) counterMap() map[string]uint64 {
 		"readings_taken":             a.counters.readings,
 		"readings_refused":           a.counters.refusedReadings,
 		"assignments_open":           uint64(len(a.open)),
+		"observations_made":          a.counters.observations,
+		"observations_refused":       a.counters.refusedObservations,
 	}
 	rs := a.reports.Stats()
 	for k, v := range map[string]uint64{

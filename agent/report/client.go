@@ -288,6 +288,15 @@ func (r *Reporter) PublishReadings(rd *wire.Readings) error {
 	return r.enqueue(m)
 }
 
+// PublishObservation publishes a witness's signed observation, best-effort.
+func (r *Reporter) PublishObservation(o *wire.Observation) error {
+	m, err := r.enc.observation(o)
+	if err != nil {
+		return err
+	}
+	return r.enqueue(m)
+}
+
 // PublishDecision queues a decided height for nodes/<node>/decisions.
 func (r *Reporter) PublishDecision(d *wire.Decision) error {
 	m, err := r.enc.decision(d)

@@ -87,6 +87,18 @@ func (e encoder) readings(r *wire.Readings) (message, error) {
 	return message{e.topics.Readings(e.node), wire.KindReadings, marshal(r)}, nil
 }
 
+func (e encoder) observation(o *wire.Observation) (message, error) {
+	switch {
+	case o == nil:
+		return message{}, fmt.Errorf("%w: observation: nil", ErrMalformed)
+	case o.Sig == "":
+		return message{}, fmt.Errorf("%w: observation is not signed (wire.SignObservation)", ErrMalformed)
+	case o.Cluster != e.cluster || o.Node != e.node:
+		return message{}, fmt.Errorf("%w: observation of %s/%s, this reporter is %s/%s", ErrMalformed, o.Cluster, o.Node, e.cluster, e.node)
+	}
+	return message{e.topics.Observations(e.node), wire.KindObservations, marshal(o)}, nil
+}
+
 func (e encoder) decision(d *wire.Decision) (message, error) {
 	if d == nil {
 		return message{}, fmt.Errorf("%w: decision: nil", ErrMalformed)

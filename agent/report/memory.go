@@ -107,6 +107,15 @@ func (m *Memory) PublishReadings(r *wire.Readings) error {
 	return m.put(msg)
 }
 
+// PublishObservation implements Reports.
+func (m *Memory) PublishObservation(o *wire.Observation) error {
+	msg, err := m.enc.observation(o)
+	if err != nil {
+		return err
+	}
+	return m.put(msg)
+}
+
 // PublishDecision implements Reports.
 func (m *Memory) PublishDecision(d *wire.Decision) error {
 	msg, err := m.enc.decision(d)

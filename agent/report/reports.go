@@ -16,6 +16,9 @@ type Reports interface {
 	PublishCapabilities(doc *capability.Document) error
 	// PublishReadings publishes signed readings, best-effort (QoS 0).
 	PublishReadings(r *wire.Readings) error
+	// PublishObservation publishes a witness's signed observation,
+	// best-effort (at Config.QoS).
+	PublishObservation(o *wire.Observation) error
 	// PublishDecision, PublishOutcome and PublishEjection are durable: the
 	// message is in the outbox (fsynced) when they return nil.
 	PublishDecision(d *wire.Decision) error

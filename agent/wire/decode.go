@@ -246,3 +246,48 @@ func strictJSON(b []byte, v any, known bool) error {
 // Printable reports whether s is valid UTF-8 without control characters:
 // what a name, client id or text field of a payload may hold.
 func Printable(s string) bool { return checkText(s, len(s)) == "" }
+
+// Check validates an observation's fields (not its signature). SignObservation
+// sets the header's v and cluster before it checks.
+func (o *Observation) Check() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: observation: "+format, append([]any{ErrMalformed}, args...)...))
+	}
+	o.Header.check(bad)
+	for _, f := range [...]struct{ name, v string }{{"node", o.Node}, {"input", o.Input}, {"action", o.Action}, {"performer", o.Performer}, {"output", o.Output}} {
+		if !config.ValidName(f.v) {
+			bad("%s %q is not a valid name", f.name, f.v)
+		}
+	}
+	if !ValidID(o.Instance) {
+		bad("instance %q is not a valid id", o.Instance)
+	}
+	if o.Level != "high" && o.Level != "low" {
+		bad("level %q is neither high nor low", o.Level)
+	}
+	if o.Saw != "" && o.Saw != o.Level {
+		bad("saw %q is neither the level nor empty", o.Saw)
+	}
+	for _, f := range [...]struct{ name, ts string }{{"seen_at", o.SeenAt}, {"cleared_at", o.ClearedAt}} {
+		if f.ts == "" {
+			continue
+		}
+		if _, err := ParseTime(f.ts); err != nil {
+			bad("%s %q is not an RFC 3339 time", f.name, f.ts)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// DecodeObservation decodes an observation strictly and checks its form.
+func DecodeObservation(b []byte) (*Observation, error) {
+	var o Observation
+	if err := Unmarshal(b, &o); err != nil {
+		return nil, err
+	}
+	if err := o.Check(); err != nil {
+		return nil, err
+	}
+	return &o, nil
+}

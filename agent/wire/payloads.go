@@ -170,6 +170,31 @@ type Outcome struct {
 	Sig      string `json:"sig"`
 }
 
+// Observation is the payload of nodes/<node>/observations: what a witness
+// input of Node saw of Performer's Output while the performer carried out
+// an action instance, signed by the witness (SignObservation). Saw is the
+// level the performer was to drive ("high" or "low") when the input saw
+// the output at that level at least once in the window, "" when it never
+// did; SeenAt and ClearedAt say when the input first saw it and when it
+// saw it end. A witness publishes one observation per instance and
+// performer, and stays silent when its input was not wired to anything
+// (it never saw the output move).
+type Observation struct {
+	Header
+	Node      string `json:"node"` // the witness
+	Input     string `json:"input"`
+	Action    string `json:"action"`
+	Instance  string `json:"instance"`
+	Performer string `json:"performer"`
+	Output    string `json:"output"`
+	Height    uint64 `json:"height"` // of the assignment watched
+	Level     string `json:"level"`  // the level the performer was to drive
+	Saw       string `json:"saw"`    // Level, or "" if the input never saw it
+	SeenAt    string `json:"seen_at"`
+	ClearedAt string `json:"cleared_at"`
+	Sig       string `json:"sig"`
+}
+
 // Ejection is the retained payload of ejections/<node>, published by every
 // honest node once an eject entry is decided.
 type Ejection struct {

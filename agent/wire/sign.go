@@ -26,9 +26,10 @@ import (
 
 // Domains of the signed payloads.
 const (
-	DomainRequest  = "pact/request/v1"
-	DomainOutcome  = "pact/outcome/v1"
-	DomainReadings = "pact/readings/v1"
+	DomainRequest     = "pact/request/v1"
+	DomainOutcome     = "pact/outcome/v1"
+	DomainReadings    = "pact/readings/v1"
+	DomainObservation = "pact/observation/v1"
 )
 
 // SignBytes returns what a signature over payload v covers: domain, cluster
@@ -228,6 +229,36 @@ func VerifyReadings(cluster string, r *Readings, node ed25519.PublicKey) error {
 	}
 	if !ed25519.Verify(node, SignBytes(DomainReadings, cluster, r), sig) {
 		return fmt.Errorf("%w: readings from %s", ErrBadSignature, r.Node)
+	}
+	return nil
+}
+
+// SignObservation signs o for cluster with the witness's node key: it sets
+// v and cluster and fills in sig. ts and the rest are the caller's.
+func SignObservation(cluster string, o *Observation, key ed25519.PrivateKey) error {
+	o.V, o.Cluster, o.Sig = Version, cluster, ""
+	if err := o.Check(); err != nil {
+		return err
+	}
+	o.Sig = encodeSig(key, SignBytes(DomainObservation, cluster, o))
+	return nil
+}
+
+// VerifyObservation checks o's form and its signature for cluster with the
+// witness's node key.
+func VerifyObservation(cluster string, o *Observation, witness ed25519.PublicKey) error {
+	if err := o.Check(); err != nil {
+		return err
+	}
+	if o.Cluster != cluster {
+		return fmt.Errorf("%w: observation for cluster %q, not %q", ErrWrongCluster, o.Cluster, cluster)
+	}
+	sig, err := decodeSig(o.Sig)
+	if err != nil {
+		return err
+	}
+	if !ed25519.Verify(witness, SignBytes(DomainObservation, cluster, o), sig) {
+		return fmt.Errorf("%w: observation of %s/%s by %s", ErrBadSignature, o.Action, o.Instance, o.Node)
 	}
 	return nil
 }

@@ -2,8 +2,10 @@ package wire
 
 import (
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 )
 
 func TestVerifyRequest_Table(t *testing.T) {
@@ -154,3 +156,44 @@ func TestSignReadings_Verify(t *testing.T) {
 }
 
 func zero() float64 { return 0 }
+
+func TestSignObservation_Verify(t *testing.T) {
+	o := &Observation{Header: Header{TS: Timestamp(t0)}, Node: "gh-2", Input: "witness", Action: "blink", Instance: "i-1",
+		Performer: "gh-1", Output: "led", Height: 7, Level: "high", Saw: "high", SeenAt: Timestamp(t0), ClearedAt: Timestamp(t0.Add(time.Second))}
+	if err := SignObservation(testCluster, o, key("gh-2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := VerifyObservation(testCluster, o, pub("gh-2")); err != nil {
+		t.Fatalf("a fresh signature: %v", err)
+	}
+	b, _ := json.Marshal(o)
+	back, err := DecodeObservation(b)
+	if err != nil || VerifyObservation(testCluster, back, pub("gh-2")) != nil {
+		t.Fatalf("round trip: %v", err)
+	}
+	for name, change := range map[string]func(*Observation){
+		"saw changed":       func(o *Observation) { o.Saw = "" },
+		"performer changed": func(o *Observation) { o.Performer = "gh-3" },
+		"instance changed":  func(o *Observation) { o.Instance = "i-2" },
+	} {
+		c := *o
+		change(&c)
+		if err := VerifyObservation(testCluster, &c, pub("gh-2")); !errors.Is(err, ErrBadSignature) {
+			t.Errorf("%s: %v, want ErrBadSignature", name, err)
+		}
+	}
+	if err := VerifyObservation(testCluster, o, pub("gh-1")); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("another node's key: %v", err)
+	}
+	if err := VerifyObservation("lab", o, pub("gh-2")); !errors.Is(err, ErrWrongCluster) {
+		t.Errorf("another cluster: %v", err)
+	}
+	bad := *o
+	bad.Saw = "low"
+	if err := SignObservation(testCluster, &bad, key("gh-2")); !errors.Is(err, ErrMalformed) {
+		t.Errorf("saw a level other than the driven one: %v", err)
+	}
+	if _, err := DecodeObservation([]byte(`{"v":1,"node":"gh-2","extra":1}`)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("unknown field: %v", err)
+	}
+}

@@ -19,6 +19,7 @@ const (
 	KindState        Kind = "state"        // nodes/<node>/state, retained; the will
 	KindCapabilities Kind = "capabilities" // nodes/<node>/capabilities, retained
 	KindReadings     Kind = "readings"     // nodes/<node>/readings
+	KindObservations Kind = "observations" // nodes/<node>/observations (docs/CONTRACT.md)
 	KindDecisions    Kind = "decisions"    // nodes/<node>/decisions, QoS 1
 	KindOutcome      Kind = "outcomes"     // outcomes/<action>/<instance>, retained, QoS 1
 	KindEjection     Kind = "ejections"    // ejections/<node>, retained
@@ -63,6 +64,12 @@ func (t Topics) Capabilities(node string) string {
 // Readings is nodes/<node>/readings.
 func (t Topics) Readings(node string) string { return t.root() + "nodes/" + node + "/readings" }
 
+// Observations is nodes/<node>/observations: what the node's witness inputs
+// saw of other nodes' outputs while they performed an action.
+func (t Topics) Observations(node string) string {
+	return t.root() + "nodes/" + node + "/observations"
+}
+
 // Decisions is nodes/<node>/decisions.
 func (t Topics) Decisions(node string) string { return t.root() + "nodes/" + node + "/decisions" }
 
@@ -91,7 +98,7 @@ func (t Topics) All() string { return t.root() + "#" }
 type Topic struct {
 	Cluster  string
 	Kind     Kind
-	Node     string // state, capabilities, readings, decisions, ejections
+	Node     string // state, capabilities, readings, observations, decisions, ejections
 	Action   string // outcomes, requests
 	Instance string // outcomes
 }
@@ -106,6 +113,8 @@ func (p Topic) String() string {
 		return t.Capabilities(p.Node)
 	case KindReadings:
 		return t.Readings(p.Node)
+	case KindObservations:
+		return t.Observations(p.Node)
 	case KindDecisions:
 		return t.Decisions(p.Node)
 	case KindOutcome:
@@ -138,7 +147,7 @@ func ParseTopic(topic string) (Topic, error) {
 	switch {
 	case len(rest) == 3 && rest[0] == "nodes":
 		switch Kind(rest[2]) {
-		case KindState, KindCapabilities, KindReadings, KindDecisions:
+		case KindState, KindCapabilities, KindReadings, KindObservations, KindDecisions:
 			p.Kind, p.Node = Kind(rest[2]), rest[1]
 		default:
 			return bad("unknown node topic " + rest[2])
@@ -171,7 +180,7 @@ func ValidID(s string) bool { return idRE.MatchString(s) }
 // check validates the levels that are set.
 func (p Topic) check() error {
 	if p.Node != "" || p.Kind == KindState || p.Kind == KindCapabilities || p.Kind == KindReadings ||
-		p.Kind == KindDecisions || p.Kind == KindEjection {
+		p.Kind == KindObservations || p.Kind == KindDecisions || p.Kind == KindEjection {
 		if !config.ValidName(p.Node) {
 			return fmt.Errorf("node %q is not a valid name", p.Node)
 		}

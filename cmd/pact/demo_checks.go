@@ -271,6 +271,8 @@ func (n *demoNarrator) Summary(w io.Writer, elapsed time.Duration, seed uint64) 
 		row("triggers", "%d fired: %s%s", len(fired), strings.Join(fired, "; "), rearmed)
 	}
 
+	row("witnesses", "%d signed observations", n.observations)
+
 	if ej := n.unionEjected(); len(ej) == 0 {
 		row("ejections", "none")
 	} else {

@@ -32,6 +32,7 @@ const (
 	demoPhaseRequest   = "request"
 	demoPhaseAgree     = "agree"
 	demoPhaseAct       = "act"
+	demoPhaseWitness   = "witness"
 	demoPhaseDetect    = "detect"
 	demoPhaseError     = "error"
 	demoPhaseDemo      = "demo"
@@ -105,16 +106,17 @@ type demoNarrator struct {
 	temps      map[string]float64
 	zones      map[string]*demoZone
 
-	heights    map[uint64]*demoHeight
-	decisions  int
-	work       map[string]*demoWork // by instance
-	workOrder  []string
-	rearms     int
-	disarmed   map[string]bool // actions whose trigger fired and has not re-armed
-	dedup      *wire.Dedup
-	duplicates int
-	orphans    []*wire.Outcome // ok outcomes for instances never seen assigned (checked at the end)
-	failedSeen int
+	heights      map[uint64]*demoHeight
+	decisions    int
+	work         map[string]*demoWork // by instance
+	workOrder    []string
+	rearms       int
+	disarmed     map[string]bool // actions whose trigger fired and has not re-armed
+	dedup        *wire.Dedup
+	duplicates   int
+	orphans      []*wire.Outcome // ok outcomes for instances never seen assigned (checked at the end)
+	failedSeen   int
+	observations int // witness observations seen
 
 	requests     map[string]string // request id → action
 	requestOrder []string
@@ -211,6 +213,12 @@ func (n *demoNarrator) Observe(topic string, payload []byte) {
 		err = wire.Unmarshal(payload, &r)
 		if err == nil {
 			n.onReadings(t.Node, &r)
+		}
+	case wire.KindObservations:
+		var o *wire.Observation
+		o, err = wire.DecodeObservation(payload)
+		if err == nil {
+			n.onObservation(o)
 		}
 	case wire.KindDecisions:
 		var d wire.Decision
@@ -318,6 +326,17 @@ func (n *demoNarrator) onCapabilities(node string, c *wire.Capabilities) {
 		zone = " in " + c.Zone
 	}
 	n.say(demoPhaseNegotiate, "%s offers%s: %s (signed document, seq %d)", node, zone, strings.Join(parts, "; "), c.Seq)
+}
+
+// onObservation narrates a witness: the wire between two nodes confirms (or
+// contradicts) that the performer's pin moved.
+func (n *demoNarrator) onObservation(o *wire.Observation) {
+	n.observations++
+	if o.Saw == "" {
+		n.say(demoPhaseWitness, "%s's %s did NOT see %s's %s go %s for %s %s", o.Node, o.Input, o.Performer, o.Output, o.Level, o.Action, o.Instance)
+		return
+	}
+	n.say(demoPhaseWitness, "%s's %s saw %s's %s go %s: confirms %s %s (signed observation)", o.Node, o.Input, o.Performer, o.Output, o.Level, o.Action, o.Instance)
 }
 
 func (n *demoNarrator) onOutcome(o *wire.Outcome) {

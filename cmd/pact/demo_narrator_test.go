@@ -472,3 +472,26 @@ func TestDemoCluster_WritesAValidDemoCluster(t *testing.T) {
 		t.Errorf("cast = %+v", c)
 	}
 }
+
+// A witness's observation is narrated as a confirmation, or loudly as a
+// contradiction, and counted in the summary.
+func TestDemoNarrator_Witness(t *testing.T) {
+	f := newDemoFeed(t)
+	o := wire.Observation{Header: f.header(), Node: "node-1", Input: "witness", Action: "blink", Instance: "i-1",
+		Performer: "node-2", Output: "led", Height: 3, Level: "high", Saw: "high", SeenAt: wire.Timestamp(f.clock), Sig: "x"}
+	f.send(f.topics.Observations("node-1"), o)
+	o.Saw, o.SeenAt = "", ""
+	f.send(f.topics.Observations("node-1"), o)
+	out := f.out.String()
+	for _, want := range []string{
+		"witness    node-1's witness saw node-2's led go high: confirms blink i-1",
+		"node-1's witness did NOT see node-2's led go high",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("narration lacks %q:\n%s", want, out)
+		}
+	}
+	if f.n.observations != 2 {
+		t.Errorf("observations counted %d, want 2", f.n.observations)
+	}
+}

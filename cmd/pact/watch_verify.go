@@ -85,6 +85,20 @@ func (t *watchTrust) readings(cluster string, r *wire.Readings) sigVerdict {
 	return sigVerdict{state: sigOK}
 }
 
+func (t *watchTrust) observation(cluster string, o *wire.Observation) sigVerdict {
+	if !t.covers(cluster) {
+		return verdictUnverified
+	}
+	key := t.keys[o.Node]
+	if key == nil {
+		return sigVerdict{sigUnverified, o.Node + " is not in the cluster file"}
+	}
+	if wire.VerifyObservation(cluster, o, key) != nil {
+		return sigVerdict{sigBad, "not " + o.Node + "'s signature"}
+	}
+	return sigVerdict{state: sigOK}
+}
+
 func (t *watchTrust) outcome(cluster string, o *wire.Outcome) sigVerdict {
 	if !t.covers(cluster) {
 		return verdictUnverified

@@ -278,6 +278,8 @@ func (w *watcher) handle(topic string, payload []byte, retained bool) {
 			return
 		}
 		err = w.readingsOf(t, &e)
+	case wire.KindObservations:
+		err = w.observation(t, &e)
 	case wire.KindDecisions:
 		show, err = w.decision(cv, t, &e)
 	case wire.KindOutcome:
@@ -411,6 +413,24 @@ func (w *watcher) readingsOf(t wire.Topic, e *watchEvent) error {
 		parts = append(parts, strings.TrimSpace(fmt.Sprintf("%s=%g %s", x.Sensor, x.Value, x.Unit)))
 	}
 	e.text = r.Node + " " + strings.Join(parts, " ")
+	return nil
+}
+
+// observation shows what a witness saw of a performer's output.
+func (w *watcher) observation(t wire.Topic, e *watchEvent) error {
+	o, err := wire.DecodeObservation(e.payload)
+	if err != nil {
+		return err
+	}
+	if err := firstProblem(checkPayloadHeader(o.Header, t), checkPayloadNode(o.Node, t)); err != nil {
+		return err
+	}
+	e.sig = w.trust.observation(t.Cluster, o)
+	seen := "saw it " + o.Saw
+	if o.Saw == "" {
+		seen = "did NOT see it " + o.Level
+	}
+	e.text = fmt.Sprintf("witness %s (%s) watching %s/%s for %s %s: %s", o.Node, o.Input, o.Performer, o.Output, o.Action, o.Instance, seen)
 	return nil
 }
 

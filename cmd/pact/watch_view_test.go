@@ -448,3 +448,29 @@ func TestWatchView_JSONLines(t *testing.T) {
 		t.Errorf("malformed line = %+v, payload %s", got[6], got[6].Payload)
 	}
 }
+
+// A witness's observation is shown with what it saw, its signature checked.
+func TestWatchView_Observations(t *testing.T) {
+	w, out := testWatcher(watchFile(), nil)
+	obs := func(signer, saw string) []byte {
+		o := &wire.Observation{Header: watchHeader(), Node: "node-2", Input: "witness", Action: "blink", Instance: "i-1",
+			Performer: "node-3", Output: "led", Height: 4, Level: "high", Saw: saw}
+		if saw != "" {
+			o.SeenAt = wire.Timestamp(watchT0)
+		}
+		if err := wire.SignObservation(watchCluster, o, watchKey(signer)); err != nil {
+			t.Fatal(err)
+		}
+		return mustJSONOf(t, o)
+	}
+	w.handle(watchTopics.Observations("node-2"), obs("node-2", "high"), false)
+	w.handle(watchTopics.Observations("node-2"), obs("node-2", ""), false)
+	w.handle(watchTopics.Observations("node-2"), obs("mallory", "high"), false)
+	got := outputLines(out)
+	if len(got) != 3 ||
+		!strings.Contains(got[0], "witness node-2 (witness) watching node-3/led for blink i-1: saw it high") || !strings.Contains(got[0], "✓ signed") ||
+		!strings.Contains(got[1], "did NOT see it high") ||
+		!strings.Contains(got[2], "BAD SIGNATURE") {
+		t.Errorf("got:\n%s", out)
+	}
+}
