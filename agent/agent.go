@@ -113,8 +113,17 @@ type Agent struct {
 	wired            map[string]bool // witness inputs that have seen their output move
 	observations     map[string][]*wire.Observation
 	observationOrder []string
-	runCtx           context.Context
-	workerWG         sync.WaitGroup
+
+	// Detection (accuse.go).
+	accusations    map[string]map[string]*wire.Accusation // accused → accuser → newest
+	accusedAt      map[string]time.Time                   // "node/reason" → when this node last accused
+	ejecting       map[string]bool
+	signedOutcomes map[outcomeKey]*wire.Outcome
+	seen           chan seenOn              // witness inputs going on (rogue.go)
+	driveWindows   map[string][]driveWindow // "node/output" → when assignments allowed it on
+	suspectDrive   map[string]seenOn
+	runCtx         context.Context
+	workerWG       sync.WaitGroup
 
 	// onDecided, when set (by tests and benchmarks only, before Run), is
 	// called on the loop goroutine after each decided height has been
@@ -156,6 +165,14 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 		observed:     make(chan *wire.Observation, 16),
 		wired:        map[string]bool{},
 		observations: map[string][]*wire.Observation{},
+
+		accusations:    map[string]map[string]*wire.Accusation{},
+		accusedAt:      map[string]time.Time{},
+		ejecting:       map[string]bool{},
+		signedOutcomes: map[outcomeKey]*wire.Outcome{},
+		seen:           make(chan seenOn, 16),
+		driveWindows:   map[string][]driveWindow{},
+		suspectDrive:   map[string]seenOn{},
 	}
 	defer func() {
 		if err != nil {
@@ -333,6 +350,7 @@ func (a *Agent) setupNetwork(opts Options) error {
 		kindOutcome:                      outcomeVetter{cluster: a.cluster.Name},
 		kindReadings:                     readingsVetter{cluster: a.cluster.Name},
 		kindObservation:                  observationVetter{cluster: a.cluster.Name},
+		kindAccusation:                   accusationVetter{cluster: a.cluster.Name},
 		transport.KindCapabilityRequest:  capabilityRequestVetter{},
 		transport.KindCapabilityResponse: capabilityResponseVetter{cluster: a.cluster.Name},
 	} {
@@ -419,8 +437,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.publishCapabilities(a.doc)
 	a.resumeExecutions()
-	a.workerWG.Add(1)
+	a.workerWG.Add(2)
 	go a.sample(ctx)
+	go a.monitorWitnesses()
 	err := a.loop(ctx)
 	cancel()
 	a.shutdown()

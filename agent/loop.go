@@ -33,6 +33,8 @@ type counters struct {
 	refusedOutcomes, refusedReadings  uint64
 	readings, abandoned               uint64
 	observations, refusedObservations uint64
+	accusationsMade, accusationsHeard uint64
+	refusedAccusations                uint64
 }
 
 // loop is the one goroutine that owns the node's state.
@@ -63,6 +65,7 @@ func (a *Agent) loop(ctx context.Context) error {
 			}
 			if a.ticks%reassignTicks == 0 {
 				a.checkDeadlines()
+				a.judgeDrives()
 			}
 			if a.triggersDue {
 				a.checkTriggers()
@@ -84,6 +87,8 @@ func (a *Agent) loop(ctx context.Context) error {
 			a.ownReadings(r)
 		case o := <-a.observed:
 			a.ownObservation(o)
+		case s := <-a.seen:
+			a.sawOn(s)
 		case reply := <-a.statusReq:
 			reply <- a.status()
 		case req := <-a.submitReq:
@@ -138,6 +143,8 @@ func (a *Agent) receive(in transport.Inbound) {
 		a.takeReadings(in.From, in.Payload)
 	case kindObservation:
 		a.takeObservation(in.From, in.Payload)
+	case kindAccusation:
+		a.takeAccusation(in.From, in.Payload)
 	}
 }
 
@@ -250,6 +257,7 @@ func (a *Agent) decided(c *consensus.Commit) {
 	}
 	a.publishDecision(c, entries)
 	a.queuePerformances(c, entries)
+	a.forgetAccusations()
 	a.afterDecide = true
 	a.log.Info("decided", "height", c.Block.Height, "round", c.Round, "entries", types, "validators", a.state.ValidatorSet().Len())
 	if a.onDecided != nil {

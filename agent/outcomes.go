@@ -61,6 +61,7 @@ func (a *Agent) recordOutcome(o *wire.Outcome) {
 		}
 	}
 	a.known[o.Instance] = o
+	a.checkWitness(o.Instance)
 	if o.OK {
 		a.counters.outcomesOK++
 	} else {
@@ -124,12 +125,10 @@ func (a *Agent) takeOutcome(from string, payload []byte) {
 		a.counters.refusedOutcomes++
 		return
 	}
+	a.checkOutcomeEvidence(o)
 	as, ok := a.state.Assignment(o.Instance)
 	if !ok || as.Performer != o.Performer && !contains(as.Tried, o.Performer) {
-		// An outcome for work never assigned to its signer: evidence for
-		// the audit (issue 6); for now counted and kept out.
-		a.counters.refusedOutcomes++
-		a.log.Warn("outcome for work not assigned to its signer", "from", from, "instance", o.Instance)
+		a.counters.refusedOutcomes++ // not (yet) assigned to its signer: kept out
 		return
 	}
 	a.recordOutcome(o)

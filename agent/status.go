@@ -140,6 +140,9 @@ func (a *Agent) counterMap() map[string]uint64 {
 		"assignments_open":           uint64(len(a.open)),
 		"observations_made":          a.counters.observations,
 		"observations_refused":       a.counters.refusedObservations,
+		"accusations_made":           a.counters.accusationsMade,
+		"accusations_heard":          a.counters.accusationsHeard,
+		"accusations_refused":        a.counters.refusedAccusations,
 	}
 	rs := a.reports.Stats()
 	for k, v := range map[string]uint64{

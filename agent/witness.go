@@ -41,6 +41,7 @@ const (
 // watchAssignment starts a watch for each of this node's inputs wired to the
 // output an assignment drives; loop goroutine.
 func (a *Agent) watchAssignment(as *agreed.Assigned) {
+	until := a.allowDrive(as.Performer+"/"+as.Output, as.Duration)
 	if as.Level != config.High || as.Duration < witnessMin || as.Performer == a.name {
 		return
 	}
@@ -55,7 +56,7 @@ func (a *Agent) watchAssignment(as *agreed.Assigned) {
 		}
 		wired := a.wired[in.Name()]
 		a.workerWG.Add(1)
-		go a.watch(in, o, as.Duration+witnessSlack, wired)
+		go a.watch(in, o, time.Until(until)+witnessSlack, wired)
 	}
 }
 
@@ -81,6 +82,8 @@ func (a *Agent) watch(in hw.Input, o *wire.Observation, window time.Duration, wi
 func (a *Agent) sampleWitness(in hw.Input, o *wire.Observation, window time.Duration) {
 	ctx, cancel := context.WithTimeout(a.runCtx, window)
 	defer cancel()
+	o.WatchedFrom = wire.Timestamp(time.Now())
+	defer func() { o.WatchedUntil = wire.Timestamp(time.Now()) }()
 	t := time.NewTicker(witnessSample)
 	defer t.Stop()
 	for {
@@ -117,6 +120,7 @@ func (a *Agent) ownObservation(o *wire.Observation) {
 	}
 	a.keepObservation(o)
 	a.log.Info("witnessed", "performer", o.Performer, "output", o.Output, "instance", o.Instance, "saw", o.Saw)
+	a.checkWitness(o.Instance)
 }
 
 // takeObservation handles a peer's observation (verified by the transport).

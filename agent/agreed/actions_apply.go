@@ -148,6 +148,7 @@ func (s *State) prune() {
 		for _, a := range recs[:len(recs)-(MaxAssigned-MaxAssigned/8)] {
 			delete(s.Assigned, a.Instance)
 			delete(s.appliedAt, a.Instance)
+			s.Forgotten = max(s.Forgotten, a.Height)
 		}
 	}
 	if len(s.Requests) > MaxRequests {

@@ -20,6 +20,9 @@ type Ejected struct {
 	Height   uint64 `json:"height"`
 	Reason   string `json:"reason"`
 	Evidence []byte `json:"evidence"`
+	// Key is the node's public key when it was ejected: what its evidence
+	// is checked with once it is no longer a validator (pact evidence).
+	Key string `json:"key,omitempty"`
 }
 
 // State is the agreed state after Height. The exported fields are what a
@@ -40,6 +43,10 @@ type State struct {
 	Disarmed     map[string]bool      `json:"disarmed"`      // action → its trigger has fired and not re-armed
 	LastRun      map[string]string    `json:"last_run"`      // action → At of its latest assignment (cooldown)
 	ReadingsUsed map[string]string    `json:"readings_used"` // node → ts of its newest readings used in an entry (anti-replay)
+	// Forgotten is the highest height of an assignment record dropped to
+	// bound memory: an outcome for a later height names work the state
+	// still knows about, or none at all.
+	Forgotten uint64 `json:"forgotten,omitempty"`
 
 	cluster   string
 	operators map[string]ed25519.PublicKey
@@ -296,18 +303,8 @@ func (s *State) checkMembership(e *Entry) (string, error) {
 		if len(s.Validators) <= 1 {
 			return "", fmt.Errorf("%w: eject: %s is the last validator", ErrInvalid, j.Node)
 		}
-		if j.Reason != ReasonEquivocation {
-			return "", fmt.Errorf("%w: eject: unknown reason %q", ErrInvalid, j.Reason)
-		}
-		ev, err := consensus.UnmarshalEvidence(j.Evidence)
-		if err != nil {
-			return "", fmt.Errorf("%w: eject: %v", ErrInvalid, err)
-		}
-		if string(ev.Offender()) != j.Node {
-			return "", fmt.Errorf("%w: eject: evidence is against %s, not %s", ErrInvalid, ev.Offender(), j.Node)
-		}
-		if err := ev.Verify(s.cluster, consensus.PublicKey(pub), s.verifier); err != nil {
-			return "", fmt.Errorf("%w: eject: evidence: %v", ErrInvalid, err)
+		if err := s.checkEvidence(j, pub); err != nil {
+			return "", err
 		}
 		return "node/" + j.Node, nil
 	}
@@ -343,9 +340,9 @@ func (s *State) Apply(height uint64, entries []consensus.Entry, current *consens
 		case TypeEject:
 			j := e.Eject
 			if _, ok := s.Validators[j.Node]; ok && len(s.Validators) > 1 {
+				s.Ejected[j.Node] = Ejected{Height: height, Reason: j.Reason, Evidence: j.Evidence, Key: s.Validators[j.Node]}
 				delete(s.Validators, j.Node)
 				delete(s.Capabilities, j.Node)
-				s.Ejected[j.Node] = Ejected{Height: height, Reason: j.Reason, Evidence: j.Evidence}
 				changed = true
 			}
 		case TypeAssign:

@@ -269,7 +269,7 @@ func (o *Observation) Check() error {
 	if o.Saw != "" && o.Saw != o.Level {
 		bad("saw %q is neither the level nor empty", o.Saw)
 	}
-	for _, f := range [...]struct{ name, ts string }{{"seen_at", o.SeenAt}, {"cleared_at", o.ClearedAt}} {
+	for _, f := range [...]struct{ name, ts string }{{"seen_at", o.SeenAt}, {"cleared_at", o.ClearedAt}, {"watched_from", o.WatchedFrom}, {"watched_until", o.WatchedUntil}} {
 		if f.ts == "" {
 			continue
 		}

@@ -192,7 +192,11 @@ type Observation struct {
 	Saw       string `json:"saw"`    // Level, or "" if the input never saw it
 	SeenAt    string `json:"seen_at"`
 	ClearedAt string `json:"cleared_at"`
-	Sig       string `json:"sig"`
+	// WatchedFrom and WatchedUntil bound the time the input was sampled:
+	// an outcome that started and finished inside them was watched whole.
+	WatchedFrom  string `json:"watched_from"`
+	WatchedUntil string `json:"watched_until"`
+	Sig          string `json:"sig"`
 }
 
 // Ejection is the retained payload of ejections/<node>, published by every
