@@ -35,7 +35,7 @@ const reaccuseAfter = 10 * time.Second
 // the same node for the same reason made less than reaccuseAfter ago is
 // not repeated.
 func (a *Agent) accuse(accused, reason, summary string, evidence any) {
-	if accused == a.name || a.state.IsEjected(accused) || !a.state.ValidatorSet().Has(consensusID(a.name)) {
+	if a.silenced() || accused == a.name || a.state.IsEjected(accused) || !a.state.ValidatorSet().Has(consensusID(a.name)) {
 		return
 	}
 	key := accused + "/" + reason
@@ -129,6 +129,11 @@ func (a *Agent) forgetAccusations() {
 			delete(a.ejecting, node)
 		}
 	}
+	for _, node := range a.state.EjectedNames() {
+		if a.auditor != nil {
+			a.auditor.Forget(node)
+		}
+	}
 }
 
 // checkOutcomeEvidence looks at a verified outcome for self-proving
@@ -197,4 +202,21 @@ func (v accusationVetter) Verify(from string, key consensus.PublicKey, known boo
 		return fmt.Errorf("%w: %v", transport.ErrBadSignature, err)
 	}
 	return nil
+}
+
+// ejectionReason is why node was ejected, "" if it was not; for tests,
+// through the loop.
+func (a *Agent) ejectionReason(node string) string {
+	reply := make(chan string, 1)
+	select {
+	case a.inspectReq <- func() { reply <- a.state.Ejected[node].Reason }:
+	case <-time.After(2 * time.Second):
+		return ""
+	}
+	select {
+	case r := <-reply:
+		return r
+	case <-time.After(2 * time.Second):
+		return ""
+	}
 }

@@ -175,7 +175,7 @@ func TestAgents_RequestToOutcome(t *testing.T) {
 	// lit, and said so, signed.
 	p := 0
 	fmt.Sscanf(performer, "node-%d", &p)
-	witness := fmt.Sprintf("node-%d", (p+2)%4+1) // node-i watches node-(i%4+1)
+	witness := fmt.Sprintf("node-%d", (p+2)%4+1) // node-i's witness1 watches node-(i%4+1)
 	eventually(t, 10*time.Second, witness+"'s observation of "+performer, func() (bool, string) {
 		for _, pub := range reps[witness].Published() {
 			tp, err := wire.ParseTopic(pub.Topic)
@@ -231,7 +231,7 @@ func TestAgents_RequestToOutcome(t *testing.T) {
 		t.Errorf("after the replay, blink outcomes: %v", by)
 	}
 	for _, r := range agents {
-		if c := r.status(t).Counters; c["agent_store_errors"] != 0 || c["outcomes_refused"] != 0 {
+		if c := r.status(t).Counters; c["agent_store_errors"] != 0 || c["outcomes_refused"] != 0 || c["accusations_made"] != 0 {
 			t.Errorf("%s counters: %v", r.a.name, c)
 		}
 	}

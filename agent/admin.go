@@ -26,10 +26,12 @@ type adminServer struct {
 
 // Admin endpoints: GET the status; POST an entry (JSON, as agreed.Entry
 // encodes it) for the cluster to decide — how `pact admit` hands in an
-// operator-signed admission.
+// operator-signed admission; GET the ejections with their evidence
+// (EjectionsReport) — what `pact evidence` checks and explains.
 const (
-	AdminPath        = "/v1/status"
-	AdminEntriesPath = "/v1/entries"
+	AdminPath          = "/v1/status"
+	AdminEntriesPath   = "/v1/entries"
+	AdminEjectionsPath = "/v1/ejections"
 )
 
 func listenAdmin(addr string) (net.Listener, error) {
@@ -77,6 +79,19 @@ func newAdminServer(addr string, a *Agent) (*adminServer, error) {
 		}
 		w.WriteHeader(http.StatusAccepted)
 	})
+	mux.HandleFunc("GET "+AdminEjectionsPath, func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		rep, err := a.Ejections(ctx)
+		if err != nil {
+			http.Error(w, "agent loop did not answer: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(rep)
+	})
 	return &adminServer{ln: ln, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}, nil
 }
 
@@ -93,7 +108,7 @@ func (s *adminServer) close() {
 }
 
 // AdminClient returns an HTTP client for the admin address and the base URL
-// to put AdminPath or AdminEntriesPath after.
+// to put AdminPath, AdminEntriesPath or AdminEjectionsPath after.
 func AdminClient(addr string) (*http.Client, string) {
 	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
 		tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {

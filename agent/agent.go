@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/seed44533760/pact/agent/agreed"
+	"github.com/seed44533760/pact/agent/audit"
 	"github.com/seed44533760/pact/agent/capability"
 	"github.com/seed44533760/pact/agent/config"
 	"github.com/seed44533760/pact/agent/hwspec"
@@ -97,6 +98,8 @@ type Agent struct {
 	submitReq chan submitRequest
 	counters  counters
 
+	ejectionsReq chan chan EjectionsReport // pact evidence (evidence_admin.go)
+
 	// Actions (requests.go, perform.go, outcomes.go, readings.go).
 	requests         map[string]*pendingRequest // by request id, until assigned
 	afterDecide      bool                       // a height was decided: rebuild pending assignments
@@ -110,7 +113,6 @@ type Agent struct {
 	performed        chan *wire.Outcome
 	sampled          chan *wire.Readings
 	observed         chan *wire.Observation
-	wired            map[string]bool // witness inputs that have seen their output move
 	observations     map[string][]*wire.Observation
 	observationOrder []string
 
@@ -122,6 +124,11 @@ type Agent struct {
 	seen           chan seenOn              // witness inputs going on (rogue.go)
 	driveWindows   map[string][]driveWindow // "node/output" → when assignments allowed it on
 	suspectDrive   map[string]seenOn
+	junk           map[string]*junkCount  // refused entries by sender (junk.go)
+	decidedAt      map[[32]byte]time.Time // entry digest → when it was decided here
+	decidedOrder   [][32]byte
+	inspectReq     chan func()    // runs a function on the loop (tests' window on the state)
+	auditor        *audit.Auditor // readings consistency (audit_loop.go)
 	runCtx         context.Context
 	workerWG       sync.WaitGroup
 
@@ -154,6 +161,8 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 		statusReq: make(chan chan Status),
 		submitReq: make(chan submitRequest),
 
+		ejectionsReq: make(chan chan EjectionsReport), // pact evidence (evidence_admin.go)
+
 		requests:     map[string]*pendingRequest{},
 		open:         map[string]openInfo{},
 		known:        map[string]*wire.Outcome{},
@@ -163,7 +172,6 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 		performed:    make(chan *wire.Outcome, 64),
 		sampled:      make(chan *wire.Readings, 4),
 		observed:     make(chan *wire.Observation, 16),
-		wired:        map[string]bool{},
 		observations: map[string][]*wire.Observation{},
 
 		accusations:    map[string]map[string]*wire.Accusation{},
@@ -173,6 +181,9 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 		seen:           make(chan seenOn, 16),
 		driveWindows:   map[string][]driveWindow{},
 		suspectDrive:   map[string]seenOn{},
+		junk:           map[string]*junkCount{},
+		decidedAt:      map[[32]byte]time.Time{},
+		inspectReq:     make(chan func()),
 	}
 	defer func() {
 		if err != nil {
@@ -238,6 +249,9 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 	if a.adversary != nil {
 		a.log.Warn("THIS NODE MISBEHAVES ON PURPOSE (adversary mode, for tests and demos only)", "mode", acfg.Adversary.Mode)
 	}
+	if a.auditor, err = newAuditor(); err != nil {
+		return nil, err
+	}
 	a.view.Store(newView(a.state))
 	a.buildDocument()
 	a.publishMeta()
@@ -248,6 +262,7 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 	if err := a.setupReports(opts); err != nil {
 		return nil, err
 	}
+	a.reports = a.adversary.muteReports(a.reports) // adversary.go: a silent node publishes nothing
 	if !opts.NoAdmin {
 		a.admin, err = newAdminServer(acfg.Admin, a)
 		if err != nil {
@@ -440,6 +455,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.workerWG.Add(2)
 	go a.sample(ctx)
 	go a.monitorWitnesses()
+	a.startAdversary(ctx) // adversary.go: rogue-act, forge, replay, flood; nothing for an honest node
 	err := a.loop(ctx)
 	cancel()
 	a.shutdown()

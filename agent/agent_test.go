@@ -26,6 +26,8 @@ type testCluster struct {
 	files     map[string]string
 	operator  ed25519.PrivateKey // signs requests and admissions
 	size      int                // genesis validators
+	zone      string             // every node's zone when set; zone-0/zone-1 alternate otherwise
+	adversary map[string]string  // node → adversary mode
 }
 
 func newTestCluster(t testing.TB, ipBase string, validators int, extra ...string) *testCluster {
@@ -92,23 +94,48 @@ data_dir: data
 key_file: identity.key
 bind: %s%d:7946
 seeds: %s
-zone: zone-%d
+zone: %s%s
 hardware:
   driver: sim
   sensors:
     - {name: temp, kind: temperature, driver: sim}
   outputs:
     - {name: led, kind: led, pin: GPIO17}%s
-  inputs:
-    - {name: witness, kind: witness, pin: GPIO22, watches: node-%d/led}
+  inputs:%s
 log: {level: debug}
-`, name, clusterFile, tc.ipBase, i, seeds, i%2, fan, i%max(tc.size, 1)+1)
+`, name, clusterFile, tc.ipBase, i, seeds, tc.zoneOf(i), tc.adversaryOf(name), fan, tc.witnesses(i))
 	path := filepath.Join(tc.dir, name, "pact.yaml")
 	if err := os.WriteFile(path, []byte(agentFile), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tc.files[name] = path
 	return path
+}
+
+func (tc *testCluster) zoneOf(i int) string {
+	if tc.zone != "" {
+		return tc.zone
+	}
+	return fmt.Sprintf("zone-%d", i%2)
+}
+
+func (tc *testCluster) adversaryOf(name string) string {
+	if mode := tc.adversary[name]; mode != "" {
+		return "\nadversary: {mode: " + mode + "}"
+	}
+	return ""
+}
+
+// witnesses are node i's witness inputs: wired to the leds of the next
+// f+1 nodes, so that every led has f+1 witnesses.
+func (tc *testCluster) witnesses(i int) string {
+	n := max(tc.size, 1)
+	pins := []string{"GPIO22", "GPIO23", "GPIO24"}
+	var b strings.Builder
+	for k := 1; k <= min((n-1)/3+1, len(pins)); k++ {
+		fmt.Fprintf(&b, "\n    - {name: witness%d, kind: witness, pin: %s, watches: node-%d/led}", k, pins[k-1], (i+k-1)%n+1)
+	}
+	return b.String()
 }
 
 type running struct {

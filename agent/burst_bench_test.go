@@ -84,7 +84,7 @@ func BenchmarkBurst(b *testing.B) {
 	b.StopTimer()
 	for _, r := range agents {
 		c := r.status(b).Counters
-		b.Logf("%s performed %d", r.a.name, c["actions_performed"])
+		b.Logf("%s performed %d, rate-limited frames from peers %d, outcomes known %d", r.a.name, c["actions_performed"], c["transport_rate_limited"], c["outcomes_ok"])
 		if float64(c["actions_performed"]) < 0.1*float64(burst*b.N) {
 			b.Errorf("%s performed %d of %d: the burst was not spread", r.a.name, c["actions_performed"], burst*b.N)
 		}
@@ -106,7 +106,7 @@ func BenchmarkBurst(b *testing.B) {
 	b.ReportMetric(delivered.Seconds()/float64(b.N), "s-to-deliver")
 	for _, r := range agents {
 		c := r.status(b).Counters
-		if c["requests_refused"] != 0 || c["mqtt_requests_dropped"] != 0 {
+		if c["requests_refused"] != 0 || c["mqtt_requests_dropped"] != 0 || c["accusations_made"] != 0 {
 			b.Errorf("%s refused or dropped requests: %v", r.a.name, c)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/seed44533760/pact/agent/agreed"
 	"github.com/seed44533760/pact/agent/transport"
 	"github.com/seed44533760/pact/consensus"
 )
@@ -17,14 +18,8 @@ import (
 // itself is judged by the agreed state before anyone proposes it.
 const kindEntry transport.Kind = 6
 
-const entryDomain = "pact/entry/v1\n"
-
 func entrySignBytes(cluster string, entry consensus.Entry) []byte {
-	b := make([]byte, 0, len(entryDomain)+len(cluster)+1+len(entry))
-	b = append(b, entryDomain...)
-	b = append(b, cluster...)
-	b = append(b, '\n')
-	return append(b, entry...)
+	return agreed.EntryFrameSignBytes(cluster, entry)
 }
 
 // encodeEntryFrame builds [from][signature][entry], lengths as uvarints.

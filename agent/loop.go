@@ -35,6 +35,7 @@ type counters struct {
 	observations, refusedObservations uint64
 	accusationsMade, accusationsHeard uint64
 	refusedAccusations                uint64
+	auditRefused                      uint64
 }
 
 // loop is the one goroutine that owns the node's state.
@@ -66,6 +67,8 @@ func (a *Agent) loop(ctx context.Context) error {
 			if a.ticks%reassignTicks == 0 {
 				a.checkDeadlines()
 				a.judgeDrives()
+				a.judgeJunk()
+				a.auditReadings()
 			}
 			if a.triggersDue {
 				a.checkTriggers()
@@ -89,8 +92,12 @@ func (a *Agent) loop(ctx context.Context) error {
 			a.ownObservation(o)
 		case s := <-a.seen:
 			a.sawOn(s)
+		case f := <-a.inspectReq:
+			f()
 		case reply := <-a.statusReq:
 			reply <- a.status()
+		case reply := <-a.ejectionsReq: // pact evidence (evidence_admin.go)
+			reply <- a.ejectionsReport()
 		case req := <-a.submitReq:
 			_, err := a.state.CheckEntry(req.entry)
 			if err == nil {
@@ -120,16 +127,18 @@ func (a *Agent) receive(in transport.Inbound) {
 			a.log.Debug("refused message", "from", in.From, "err", err)
 		}
 	case kindEntry:
-		_, _, entry, err := decodeEntryFrame(in.Payload)
+		from, sig, entry, err := decodeEntryFrame(in.Payload)
 		if err != nil {
 			a.counters.refusedEntries++
 			return
 		}
 		if _, err := a.state.CheckEntry(entry); err != nil {
 			// Common and harmless: an entry decided a moment ago, or an
-			// advert superseded since. Counted, not logged loudly.
+			// advert superseded since. Counted, not logged loudly; a
+			// forgery or a stream of junk is misbehaviour (junk.go).
 			a.counters.refusedEntries++
 			a.log.Debug("refused entry", "from", in.From, "err", err)
+			a.refusedEntry(from, sig, entry)
 			return
 		}
 		a.node.Propose(entry)
@@ -184,6 +193,9 @@ func (a *Agent) submit(e *agreed.Entry) {
 }
 
 func (a *Agent) gossip(raw consensus.Entry) {
+	if a.silenced() {
+		return
+	}
 	frame := encodeEntryFrame(a.cluster.Name, a.name, a.key, raw)
 	a.net.SendFrame("", kindEntry, frame, true)
 }
@@ -256,6 +268,8 @@ func (a *Agent) decided(c *consensus.Commit) {
 		delete(a.own, string(raw))
 	}
 	a.publishDecision(c, entries)
+	a.noteDecidedEntries(c.Block.Entries)
+	a.adversary.noteDecided(c.Block.Entries)
 	a.queuePerformances(c, entries)
 	a.forgetAccusations()
 	a.afterDecide = true

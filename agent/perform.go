@@ -162,6 +162,9 @@ func (a *Agent) finish(o *wire.Outcome) *wire.Outcome {
 // drive holds the output at the action's level for its duration, reads it
 // back while driven, and puts it back as it was.
 func (a *Agent) drive(ctx context.Context, j job) (readback string, err error) {
+	if fake := a.adversary.driveFaker(); fake != nil { // adversary.go: false-outcome, silent
+		return fake.drive(ctx, j)
+	}
 	out, err := a.board.Output(j.output)
 	if err != nil {
 		return "", fmt.Errorf("output %s: %w", j.output, err)

@@ -55,6 +55,9 @@ func (a *Agent) sample(ctx context.Context) {
 }
 
 func (a *Agent) readSensors(ctx context.Context) *wire.Readings {
+	if a.silenced() { // adversary.go: a silent node reads nothing out
+		return nil
+	}
 	sensors := a.board.Sensors()
 	if len(sensors) == 0 {
 		return nil
@@ -73,6 +76,7 @@ func (a *Agent) readSensors(ctx context.Context) *wire.Readings {
 		return nil
 	}
 	r.TS = wire.Timestamp(time.Now())
+	a.adversary.lie(r.Readings) // adversary.go: lie-sensor signs false values; no-op otherwise
 	if err := wire.SignReadings(a.cluster.Name, r, a.key); err != nil {
 		return nil
 	}
@@ -111,6 +115,11 @@ func (a *Agent) keepReadings(r *wire.Readings) {
 	a.latest[r.Node] = r
 	a.counters.readings++
 	a.triggersDue = true
+	if doc := a.state.Capabilities[r.Node]; doc != nil && a.auditor != nil {
+		if err := a.auditor.Add(time.Now(), doc.Zone, r); err != nil {
+			a.counters.auditRefused++
+		}
+	}
 }
 
 // checkTriggers asks the agreed state what each trigger calls for and

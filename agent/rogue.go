@@ -14,8 +14,8 @@ import (
 // moved (the witness, wired and watching, saw nothing), and a pin driven
 // with no assignment at all (rogue action). Both become accusations, with
 // the witness's signed observation and the performer's signed outcome as
-// evidence; f+1 witnesses agreeing eject the performer. A witness that has
-// never seen its output move stays out of it: it may not be wired.
+// evidence; f+1 witnesses agreeing eject the performer. A witness the board
+// says is not wired stays out of it.
 
 // rogueGrace is how long after seeing a watched output go on a witness
 // waits for the assignment that explains it: the performer may have
@@ -109,7 +109,6 @@ func (a *Agent) driveAllowed(watches string, at time.Time) bool {
 
 // sawOn takes a report of a watched output going on; loop goroutine.
 func (a *Agent) sawOn(s seenOn) {
-	a.wired[s.input] = true
 	if !a.driveAllowed(s.watches, s.at) {
 		a.suspectDrive[s.watches] = s
 	}
@@ -174,11 +173,15 @@ func (a *Agent) checkWitness(instance string) {
 	}
 }
 
-// clockSkew is how far apart two honest nodes' clocks may be.
-const clockSkew = 500 * time.Millisecond
+// clockSkew is how far apart two honest nodes' clocks may be (NTP on a
+// LAN keeps them within milliseconds).
+const clockSkew = 200 * time.Millisecond
 
-// watchedWhole reports whether the witness sampled its input during the
-// whole time the performer says it drove the output.
+// watchedWhole reports whether the witness sampled its input through the
+// drive the performer claims, skew allowed for at both ends: from the
+// claimed start plus the skew to the claimed end minus it, a stretch that
+// must not be empty. A drive an honest performer made in that stretch was
+// on under the witness's eyes for every sample.
 func watchedWhole(obs *wire.Observation, o *wire.Outcome) bool {
 	from, err1 := wire.ParseTime(obs.WatchedFrom)
 	until, err2 := wire.ParseTime(obs.WatchedUntil)
@@ -187,5 +190,6 @@ func watchedWhole(obs *wire.Observation, o *wire.Outcome) bool {
 	if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
 		return false
 	}
-	return !started.Before(from.Add(clockSkew)) && !finished.After(until.Add(-clockSkew))
+	lo, hi := started.Add(clockSkew), finished.Add(-clockSkew)
+	return hi.Sub(lo) >= 2*witnessSample && !from.After(lo) && !until.Before(hi)
 }

@@ -22,10 +22,10 @@ import (
 // signs what it saw and publishes it on nodes/<node>/observations, and
 // sends it to its peers, who can hold a performer's outcome against it.
 //
-// An input that has never seen its output move may simply not be wired
-// (simulated boards in separate processes are not): such a witness stays
-// silent rather than contradict a performer it cannot see. Once it has seen
-// the output at the driven level, its "saw nothing" counts.
+// A board that can tell (hw.Wiring: simulated boards in separate processes
+// are not wired to each other) keeps an unwired witness silent rather than
+// contradict a performer it cannot see; a real board's witness is taken to
+// be wired as its agent file says.
 
 // kindObservation frames carry a witness's signed observation (JSON).
 const kindObservation transport.Kind = 9
@@ -54,7 +54,7 @@ func (a *Agent) watchAssignment(as *agreed.Assigned) {
 			Node: a.name, Input: in.Name(), Action: as.Action, Instance: as.Instance,
 			Performer: as.Performer, Output: as.Output, Height: as.Height, Level: string(as.Level),
 		}
-		wired := a.wired[in.Name()]
+		wired := a.inputWired(in.Name())
 		a.workerWG.Add(1)
 		go a.watch(in, o, time.Until(until)+witnessSlack, wired)
 	}
@@ -66,7 +66,7 @@ func (a *Agent) watch(in hw.Input, o *wire.Observation, window time.Duration, wi
 	defer a.workerWG.Done()
 	a.sampleWitness(in, o, window)
 	if a.runCtx.Err() != nil || (o.Saw == "" && !wired) {
-		return // stopping; or never seen this output move: maybe not wired at all
+		return // stopping; or not wired: seeing nothing means nothing
 	}
 	o.TS = wire.Timestamp(time.Now())
 	if err := wire.SignObservation(a.cluster.Name, o, a.key); err != nil {
@@ -108,10 +108,10 @@ func (a *Agent) sampleWitness(in hw.Input, o *wire.Observation, window time.Dura
 // ownObservation publishes and shares a witness's observation; loop
 // goroutine.
 func (a *Agent) ownObservation(o *wire.Observation) {
-	if o.Saw != "" {
-		a.wired[o.Input] = true
-	}
 	a.counters.observations++
+	if a.silenced() {
+		return
+	}
 	if err := a.reports.PublishObservation(o); err != nil {
 		a.counters.reportErrors++
 	}
@@ -172,4 +172,13 @@ func (v observationVetter) Verify(from string, key consensus.PublicKey, known bo
 		return fmt.Errorf("%w: %v", transport.ErrBadSignature, err)
 	}
 	return nil
+}
+
+// inputWired reports whether a witness input is connected to its output,
+// as far as the board can tell.
+func (a *Agent) inputWired(name string) bool {
+	if w, ok := a.board.(hw.Wiring); ok {
+		return w.Wired(name)
+	}
+	return true
 }

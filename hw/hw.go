@@ -140,6 +140,14 @@ type Board interface {
 	Close() error
 }
 
+// Wiring is implemented by boards that can tell whether a witness input is
+// connected to the output it watches. A simulated board can (the output
+// must be open in the same World); a real one cannot, and the agent file's
+// word — the input's watches — is taken for it.
+type Wiring interface {
+	Wired(input string) bool
+}
+
 // Report is what `pact hw probe` prints about drivers.
 type Report struct {
 	Driver  string            `json:"driver"`

@@ -22,6 +22,8 @@ import (
 //     same assignment (instance and height).
 //   - unassigned-outcome: an outcome the node signed for work the agreed
 //     state never gave it.
+//   - forged-entry: a frame the node signed carrying an entry with a
+//     signature that does not verify (forged.go).
 //   - accused: signed accusations of the node by f+1 distinct validators
 //     (wire.Accusation) — at least one of them honest. What is not
 //     self-proving (a sensor that lies, a pin that did not move, a flood)
@@ -85,6 +87,8 @@ func (s *State) checkEvidence(j *Ejection, pub ed25519.PublicKey) error {
 		return s.checkOutcomeEvidence(j, pub)
 	case ReasonAccused:
 		return s.checkAccusations(j)
+	case ReasonForgedEntry:
+		return s.checkForgedFrame(j, pub)
 	}
 	return fmt.Errorf("%w: eject: unknown reason %q", ErrInvalid, j.Reason)
 }

@@ -1,6 +1,7 @@
 package agreed
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"strings"
 	"testing"
@@ -134,5 +135,40 @@ func TestEject_ByOutcomes(t *testing.T) {
 	c := f.outcomeBy(t, rec.Performer, inst, rec.Height-1, false)
 	if err := check(NewOutcomeEjection(rec.Performer, ReasonConflictingOutcomes, a, c)); !errors.Is(err, ErrInvalid) {
 		t.Errorf("outcomes of two assignments: %v", err)
+	}
+}
+
+// A frame a validator signed that carries an entry with a signature that
+// does not verify ejects that validator; a frame carrying a genuine entry,
+// or signed by someone else, does not.
+func TestEject_ForgedEntry(t *testing.T) {
+	f := newActionFixture(t, 4)
+	genuine := f.doc("node-1", "z", defaultOutputs()...)
+	e, _ := Decode(genuine)
+	e.Doc.Zone = "elsewhere" // changed after node-1 signed it
+	forged := e.Encode()
+	if f.state.Forged(forged) == "" || f.state.Forged(genuine) != "" {
+		t.Fatalf("Forged: forged %q, genuine %q", f.state.Forged(forged), f.state.Forged(genuine))
+	}
+	frame := func(by string, entry []byte) []byte {
+		return ed25519.Sign(f.keys[by], EntryFrameSignBytes("c", entry))
+	}
+	check := func(ej *Entry) error { _, err := f.state.CheckEntry(ej.Encode()); return err }
+	if err := check(NewForgedEntryEjection("node-4", frame("node-4", forged), forged)); err != nil {
+		t.Errorf("node-4 sent a forged advert: %v", err)
+	}
+	if err := check(NewForgedEntryEjection("node-4", frame("node-4", genuine), genuine)); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a genuine entry ejects its sender: %v", err)
+	}
+	if err := check(NewForgedEntryEjection("node-4", frame("node-3", forged), forged)); !errors.Is(err, ErrInvalid) {
+		t.Errorf("node-3's frame ejects node-4: %v", err)
+	}
+	req := f.request(t, "r-9", "blink", nil)
+	req.Params = map[string]string{"duration": "2s"} // after signing
+	bad, _ := f.state.AssignRequest(f.request(t, "r-8", "blink", nil))
+	bad.Assign.Request = req
+	raw := bad.Encode()
+	if err := check(NewForgedEntryEjection("node-2", frame("node-2", raw), raw)); err != nil {
+		t.Errorf("node-2 sent an assignment with a forged request: %v", err)
 	}
 }

@@ -47,6 +47,9 @@ const (
 	// AccuseFlood: the accused's messages exceeded the rate limits,
 	// persistently. Evidence: counts (not signed by the accused).
 	AccuseFlood = "flood"
+	// AccuseReplay: the accused sent again, in frames it signed, entries
+	// decided long before. Evidence: counts.
+	AccuseReplay = "replay"
 )
 
 // Check validates an accusation's fields (not its signature).

@@ -232,8 +232,10 @@ func buildTestnet(spec testnetSpec) (*testnet, error) {
 }
 
 // testnetHardware is node i's simulated hardware: an LED everywhere, a fan
-// relay on every other node, a temperature sensor each, and a witness input
-// wired to the next node's LED so every blink has a witness.
+// relay on every other node, a temperature sensor each, and witness inputs
+// wired to the LEDs of the next f+1 nodes, so every blink has f+1
+// witnesses: enough for their accusations to eject a performer that lies
+// about it, even if f of them lie too.
 func testnetHardware(i, nodes int) config.Hardware {
 	h := config.Hardware{
 		Driver: config.DriverSim,
@@ -250,15 +252,22 @@ func testnetHardware(i, nodes int) config.Hardware {
 			MaxOn: 10 * time.Minute, MinOff: 5 * time.Second,
 		})
 	}
-	if nodes > 1 {
-		next := i%nodes + 1
-		h.Inputs = []config.Input{{
-			Name: "witness", Kind: config.InputWitness, Pin: "GPIO22", Pull: "down", Edge: "both",
-			Watches: nodeName(next) + "/led",
-		}}
+	witnesses := min((nodes-1)/3+1, nodes-1, len(witnessPins))
+	for k := 1; k <= witnesses; k++ {
+		name := "witness"
+		if k > 1 {
+			name = fmt.Sprintf("witness%d", k)
+		}
+		h.Inputs = append(h.Inputs, config.Input{
+			Name: name, Kind: config.InputWitness, Pin: witnessPins[k-1], Pull: "down", Edge: "both",
+			Watches: nodeName((i+k-1)%nodes+1) + "/led",
+		})
 	}
 	return h
 }
+
+// witnessPins are the GPIOs of a testnet node's witness inputs.
+var witnessPins = []string{"GPIO22", "GPIO23", "GPIO24", "GPIO25", "GPIO5", "GPIO6"}
 
 // testnetActions is the catalogue the contract promises: blink on every
 // node's LED, ventilate on a fan relay when the zone's agreed temperature

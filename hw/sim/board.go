@@ -337,3 +337,19 @@ func pinName(pin, device string) (string, int) {
 }
 
 var _ hw.Board = (*Board)(nil)
+
+var _ hw.Wiring = (*Board)(nil)
+
+// Wired reports whether the named witness input is connected to the output
+// it watches: that output is open on a board of the same World.
+func (b *Board) Wired(name string) bool {
+	for _, in := range b.inputs {
+		if in.spec.Name != name || in.spec.Watches == "" {
+			continue
+		}
+		b.world.mu.Lock()
+		defer b.world.mu.Unlock()
+		return b.world.watched(in.spec.Watches) != nil
+	}
+	return false
+}
