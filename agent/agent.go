@@ -127,8 +127,9 @@ type Agent struct {
 	junk           map[string]*junkCount  // refused entries by sender (junk.go)
 	decidedAt      map[[32]byte]time.Time // entry digest → when it was decided here
 	decidedOrder   [][32]byte
-	inspectReq     chan func()    // runs a function on the loop (tests' window on the state)
-	auditor        *audit.Auditor // readings consistency (audit_loop.go)
+	inspectReq     chan func()          // runs a function on the loop (tests' window on the state)
+	auditor        *audit.Auditor       // readings consistency (audit_loop.go)
+	disturbed      map[string]time.Time // zone → until when actuators may make its readings disagree
 	runCtx         context.Context
 	workerWG       sync.WaitGroup
 
@@ -184,10 +185,12 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 		junk:           map[string]*junkCount{},
 		decidedAt:      map[[32]byte]time.Time{},
 		inspectReq:     make(chan func()),
+		disturbed:      map[string]time.Time{},
 	}
+	built := a // a is nil once a failing return has run
 	defer func() {
 		if err != nil {
-			a.close()
+			built.close()
 		}
 	}()
 

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -318,4 +319,30 @@ func mustRead(t testing.TB, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// New that fails half way (the gossip port is taken) returns the error and
+// releases what it opened; it must not crash on its own cleanup.
+func TestNew_FailureReleasesWhatItOpened(t *testing.T) {
+	cl := newTestCluster(t, "127.0.9.", 1)
+	path := cl.addNode(t, 1, "../cluster.yaml")
+	ln, err := net.Listen("tcp", "127.0.9.1:7946")
+	if err != nil {
+		t.Skip("cannot hold the port for the test:", err)
+	}
+	defer ln.Close()
+	acfg, c, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(acfg, c, Options{NoAdmin: true}); err == nil {
+		t.Fatal("New succeeded on a taken port")
+	}
+	ln.Close()
+	// The store was closed: a second New can open it.
+	a, err := New(acfg, c, Options{NoAdmin: true})
+	if err != nil {
+		t.Fatalf("New after the failure: %v", err)
+	}
+	a.close()
 }

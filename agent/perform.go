@@ -64,6 +64,7 @@ func (a *Agent) queuePerformances(c *consensus.Commit, entries []*agreed.Entry) 
 			continue
 		}
 		a.openAssignment(as)
+		a.disturb(as.Action, as.Performer, as.Duration)
 		if as.Height != c.Block.Height {
 			continue // moved on in a later block this node has applied too
 		}

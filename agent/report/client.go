@@ -193,6 +193,7 @@ func (r *Reporter) onConnect(c mqtt.Client) {
 		r.in.handle(m.Topic(), m.Payload())
 	}), "subscribe "+r.enc.topics.Requests())
 	r.await(c.Subscribe(r.enc.topics.State(r.cfg.Node), 1, r.onOwnState), "subscribe own state")
+	r.await(c.Subscribe(r.enc.topics.Ejection(r.cfg.Node), 1, r.onOwnEjection), "subscribe own ejection")
 	r.wake()
 }
 
@@ -211,6 +212,23 @@ func (r *Reporter) onOwnState(_ mqtt.Client, m mqtt.Message) {
 	if stale {
 		r.log.Warn("a late will overwrote this node's state; publishing the birth again", "will_bdseq", s.BDSeq, "bdseq", seq)
 		_ = r.enqueue(r.enc.state(state, seq))
+	}
+}
+
+// onOwnEjection: the cluster ejected this node. An ejected node is cut off
+// from the others and may never learn it from them; the retained record
+// the honest nodes publish tells it, and its state says so from then on.
+func (r *Reporter) onOwnEjection(_ mqtt.Client, m mqtt.Message) {
+	var j wire.Ejection
+	if wire.Unmarshal(m.Payload(), &j) != nil || j.Node != r.cfg.Node || j.Cluster != r.cfg.Cluster {
+		return
+	}
+	r.mu.Lock()
+	already := r.state == wire.StateEjected
+	r.mu.Unlock()
+	if !already {
+		r.log.Error("the cluster ejected this node", "height", j.Height, "reason", j.Reason)
+		_ = r.SetState(wire.StateEjected)
 	}
 }
 

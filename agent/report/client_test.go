@@ -394,3 +394,26 @@ func TestReporter_BadRequestsAnsweredOnErrors(t *testing.T) {
 		t.Fatalf("the good request was not delivered; stats %+v", r.Stats())
 	}
 }
+
+// The retained record of this node's ejection, published by the honest
+// nodes, turns its own state to ejected: cut off from the cluster, it may
+// never hear of the ejection otherwise.
+func TestReporter_LearnsItsEjection(t *testing.T) {
+	b := startBroker(t)
+	r := newReporter(t, testConfig(t, b.URL()))
+	waitStats(t, r, 10*time.Second, "birth", func(s Stats) bool { return s.Published >= 1 })
+	other := newReporter(t, func() Config { c := testConfig(t, b.URL()); c.Node = "gh-2"; return c }())
+	waitStats(t, other, 10*time.Second, "the other node's birth", func(s Stats) bool { return s.Published >= 1 })
+	if err := other.PublishEjection(&wire.Ejection{Node: testNode, Height: 9, Reason: "equivocation", Evidence: []wire.Evidence{}}); err != nil {
+		t.Fatal(err)
+	}
+	sub := subscribe(t, b.URL(), wire.Topics{Cluster: testCluster}.State(testNode))
+	sub.waitFor(10*time.Second, "state ejected", func(m []received) bool {
+		for _, s := range states(t, m) {
+			if s.State == wire.StateEjected {
+				return true
+			}
+		}
+		return false
+	})
+}
