@@ -130,6 +130,8 @@ type Agent struct {
 	inspectReq     chan func()          // runs a function on the loop (tests' window on the state)
 	auditor        *audit.Auditor       // readings consistency (audit_loop.go)
 	disturbed      map[string]time.Time // zone → until when actuators may make its readings disagree
+	evidenceAt     map[string]evidenceMark
+	ejectedWhen    map[string]time.Time
 	runCtx         context.Context
 	workerWG       sync.WaitGroup
 
@@ -186,6 +188,8 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 		decidedAt:      map[[32]byte]time.Time{},
 		inspectReq:     make(chan func()),
 		disturbed:      map[string]time.Time{},
+		evidenceAt:     map[string]evidenceMark{},
+		ejectedWhen:    map[string]time.Time{},
 	}
 	built := a // a is nil once a failing return has run
 	defer func() {

@@ -188,8 +188,21 @@ func (a *Agent) submit(e *agreed.Entry) {
 		return
 	}
 	a.own[string(raw)] = ownEntry{entry: raw, gossipedAt: a.ticks}
+	if e.Type == agreed.TypeEject {
+		if _, ok := a.evidenceAt[e.Eject.Node]; !ok {
+			a.evidenceAt[e.Eject.Node] = evidenceMark{height: a.state.Height + 1, at: time.Now()}
+		}
+	}
 	a.node.Propose(raw)
 	a.gossip(raw)
+}
+
+// evidenceMark is when this node first had evidence enough to eject a node:
+// the height it could first be decided at, and the time. Benchmarks measure
+// ejections from it.
+type evidenceMark struct {
+	height uint64
+	at     time.Time
 }
 
 func (a *Agent) gossip(raw consensus.Entry) {
@@ -262,6 +275,7 @@ func (a *Agent) decided(c *consensus.Commit) {
 			types = append(types, e.Type)
 			entries = append(entries, e)
 			if e.Type == agreed.TypeEject {
+				a.ejectedWhen[e.Eject.Node] = time.Now()
 				a.log.Warn("node ejected", "ejected", e.Eject.Node, "reason", e.Eject.Reason, "height", c.Block.Height)
 			}
 		}
