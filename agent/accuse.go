@@ -2,14 +2,12 @@ package agent
 
 import (
 	"encoding/json"
-	"fmt"
 	"sort"
 	"time"
 
 	"github.com/seed44533760/pact/agent/agreed"
 	"github.com/seed44533760/pact/agent/transport"
 	"github.com/seed44533760/pact/agent/wire"
-	"github.com/seed44533760/pact/consensus"
 )
 
 // Accusations
@@ -175,33 +173,6 @@ func (a *Agent) submitIfValid(e *agreed.Entry) {
 		return
 	}
 	a.submit(e)
-}
-
-// accusationVetter authenticates accusation frames for the transport.
-type accusationVetter struct{ cluster string }
-
-func (accusationVetter) Sender(p []byte) (string, error) {
-	var acc struct {
-		Node string `json:"node"`
-	}
-	if err := json.Unmarshal(p, &acc); err != nil || acc.Node == "" {
-		return "", fmt.Errorf("%w: accusation frame", transport.ErrMalformed)
-	}
-	return acc.Node, nil
-}
-
-func (v accusationVetter) Verify(from string, key consensus.PublicKey, known bool, p []byte) error {
-	if !known {
-		return fmt.Errorf("%w: accusation from %s, who is not a validator", transport.ErrBadSignature, from)
-	}
-	acc, err := wire.DecodeAccusation(p)
-	if err != nil {
-		return fmt.Errorf("%w: %v", transport.ErrMalformed, err)
-	}
-	if err := wire.VerifyAccusation(v.cluster, acc, []byte(key)); err != nil {
-		return fmt.Errorf("%w: %v", transport.ErrBadSignature, err)
-	}
-	return nil
 }
 
 // ejectionReason is why node was ejected, "" if it was not; for tests,

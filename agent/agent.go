@@ -367,15 +367,11 @@ func (a *Agent) setupNetwork(opts Options) error {
 	if err != nil {
 		return fmt.Errorf("transport: %w", err)
 	}
-	for kind, v := range map[transport.Kind]transport.Vetter{
-		kindEntry:                        entryVetter{cluster: a.cluster.Name},
-		kindOutcome:                      outcomeVetter{cluster: a.cluster.Name},
-		kindReadings:                     readingsVetter{cluster: a.cluster.Name},
-		kindObservation:                  observationVetter{cluster: a.cluster.Name},
-		kindAccusation:                   accusationVetter{cluster: a.cluster.Name},
-		transport.KindCapabilityRequest:  capabilityRequestVetter{},
-		transport.KindCapabilityResponse: capabilityResponseVetter{cluster: a.cluster.Name},
-	} {
+	vetters := payloadVetters(a.cluster.Name)
+	vetters[kindEntry] = entryVetter{cluster: a.cluster.Name}
+	vetters[transport.KindCapabilityRequest] = capabilityRequestVetter{}
+	vetters[transport.KindCapabilityResponse] = capabilityResponseVetter{cluster: a.cluster.Name}
+	for kind, v := range vetters {
 		if err := t.Register(kind, v); err != nil {
 			return err
 		}

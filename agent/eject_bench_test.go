@@ -25,10 +25,11 @@ func BenchmarkEjection(b *testing.B) {
 				cl.zone = "greenhouse"
 				cl.adversary = map[string]string{"node-4": mode}
 				reps := memoryReports{}
-				var honest []*running
+				var honest, all []*running
 				start := time.Now()
 				for n := 1; n <= 4; n++ {
 					r := reps.start(b, cl, n)
+					all = append(all, r)
 					if n < 4 {
 						honest = append(honest, r)
 					}
@@ -71,7 +72,7 @@ func BenchmarkEjection(b *testing.B) {
 					fromEvidence += decided.Sub(first.at)
 					heights += ejectedAt - first.height
 				}
-				for _, r := range honest {
+				for _, r := range all {
 					r.stop()
 				}
 			}

@@ -9,7 +9,6 @@ import (
 	"github.com/seed44533760/pact/agent/agreed"
 	"github.com/seed44533760/pact/agent/transport"
 	"github.com/seed44533760/pact/agent/wire"
-	"github.com/seed44533760/pact/consensus"
 )
 
 // Outcomes and reassignment
@@ -194,31 +193,4 @@ func (a *Agent) checkDeadlines() {
 		}
 		a.submit(e)
 	}
-}
-
-// outcomeVetter authenticates outcome frames for the transport.
-type outcomeVetter struct{ cluster string }
-
-func (outcomeVetter) Sender(p []byte) (string, error) {
-	var o struct {
-		Performer string `json:"performer"`
-	}
-	if err := json.Unmarshal(p, &o); err != nil || o.Performer == "" {
-		return "", fmt.Errorf("%w: outcome frame", transport.ErrMalformed)
-	}
-	return o.Performer, nil
-}
-
-func (v outcomeVetter) Verify(from string, key consensus.PublicKey, known bool, p []byte) error {
-	if !known {
-		return fmt.Errorf("%w: outcome from %s, who is not a validator", transport.ErrBadSignature, from)
-	}
-	o, err := wire.DecodeOutcome(p)
-	if err != nil {
-		return fmt.Errorf("%w: %v", transport.ErrMalformed, err)
-	}
-	if err := wire.VerifyOutcome(v.cluster, o, []byte(key)); err != nil {
-		return fmt.Errorf("%w: %v", transport.ErrBadSignature, err)
-	}
-	return nil
 }

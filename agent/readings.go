@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"math"
 	"sort"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/seed44533760/pact/agent/agreed"
 	"github.com/seed44533760/pact/agent/transport"
 	"github.com/seed44533760/pact/agent/wire"
-	"github.com/seed44533760/pact/consensus"
 )
 
 // Readings and triggers
@@ -175,31 +173,4 @@ func sortedNames[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// readingsVetter authenticates readings frames for the transport.
-type readingsVetter struct{ cluster string }
-
-func (readingsVetter) Sender(p []byte) (string, error) {
-	var r struct {
-		Node string `json:"node"`
-	}
-	if err := json.Unmarshal(p, &r); err != nil || r.Node == "" {
-		return "", fmt.Errorf("%w: readings frame", transport.ErrMalformed)
-	}
-	return r.Node, nil
-}
-
-func (v readingsVetter) Verify(from string, key consensus.PublicKey, known bool, p []byte) error {
-	if !known {
-		return fmt.Errorf("%w: readings from %s, who is not a validator", transport.ErrBadSignature, from)
-	}
-	var r wire.Readings
-	if err := wire.Unmarshal(p, &r); err != nil {
-		return fmt.Errorf("%w: %v", transport.ErrMalformed, err)
-	}
-	if err := wire.VerifyReadings(v.cluster, &r, []byte(key)); err != nil {
-		return fmt.Errorf("%w: %v", transport.ErrBadSignature, err)
-	}
-	return nil
 }

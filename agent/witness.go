@@ -3,14 +3,12 @@ package agent
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/seed44533760/pact/agent/agreed"
 	"github.com/seed44533760/pact/agent/config"
 	"github.com/seed44533760/pact/agent/transport"
 	"github.com/seed44533760/pact/agent/wire"
-	"github.com/seed44533760/pact/consensus"
 	"github.com/seed44533760/pact/hw"
 )
 
@@ -145,33 +143,6 @@ func (a *Agent) keepObservation(o *wire.Observation) {
 		}
 	}
 	a.observations[o.Instance] = append(a.observations[o.Instance], o)
-}
-
-// observationVetter authenticates observation frames for the transport.
-type observationVetter struct{ cluster string }
-
-func (observationVetter) Sender(p []byte) (string, error) {
-	var o struct {
-		Node string `json:"node"`
-	}
-	if err := json.Unmarshal(p, &o); err != nil || o.Node == "" {
-		return "", fmt.Errorf("%w: observation frame", transport.ErrMalformed)
-	}
-	return o.Node, nil
-}
-
-func (v observationVetter) Verify(from string, key consensus.PublicKey, known bool, p []byte) error {
-	if !known {
-		return fmt.Errorf("%w: observation from %s, who is not a validator", transport.ErrBadSignature, from)
-	}
-	o, err := wire.DecodeObservation(p)
-	if err != nil {
-		return fmt.Errorf("%w: %v", transport.ErrMalformed, err)
-	}
-	if err := wire.VerifyObservation(v.cluster, o, []byte(key)); err != nil {
-		return fmt.Errorf("%w: %v", transport.ErrBadSignature, err)
-	}
-	return nil
 }
 
 // inputWired reports whether a witness input is connected to its output,
