@@ -73,7 +73,14 @@ func BenchmarkEjection(b *testing.B) {
 					heights += ejectedAt - first.height
 				}
 				for _, r := range all {
-					r.stop()
+					r.cancel()
+				}
+				for _, r := range all {
+					select {
+					case <-r.done:
+					case <-time.After(30 * time.Second):
+						b.Fatalf("%s did not stop within 30 s", r.a.name)
+					}
 				}
 			}
 			b.ReportMetric(total.Seconds()/float64(b.N), "s-from-start")
