@@ -256,7 +256,7 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 	if a.adversary != nil {
 		a.log.Warn("THIS NODE MISBEHAVES ON PURPOSE (adversary mode, for tests and demos only)", "mode", acfg.Adversary.Mode)
 	}
-	if a.auditor, err = newAuditor(); err != nil {
+	if a.auditor, err = newAuditor(a.state.ValidatorSet().Faulty()); err != nil {
 		return nil, err
 	}
 	a.view.Store(newView(a.state))

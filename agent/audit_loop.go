@@ -45,9 +45,13 @@ func (a *Agent) disturb(action, performer string, d time.Duration) {
 // accusations fit one eject entry.
 const auditEvidence = 8
 
-func newAuditor() (*audit.Auditor, error) {
+// newAuditor judges a node only against at least 2f+1 peers, f of the
+// validator set at start: with at most f liars among them, the median stays
+// between honest values however they collude.
+func newAuditor(f int) (*audit.Auditor, error) {
 	cfg := audit.DefaultConfig()
 	cfg.MaxEvidence = auditEvidence
+	cfg.MinPeers = max(cfg.MinPeers, 2*f+1)
 	return audit.New(cfg)
 }
 

@@ -25,12 +25,18 @@ func init() {
 
 const simUsage = `pact sim --nodes N --byzantine F --heights H --seed S [--strategy NAME] [--drop P] [--partition SPEC] [--json] [flags]
 
-Runs the real consensus code for N validators over a deterministic virtual
-network; the last F are adversaries. Afterwards it checks that no two honest
-nodes decided differently, no honest node signed two conflicting messages,
-every decision carries a valid certificate, no honest node was ejected, and
-every honest node caught up once the faults ended. Exit status 1 if any of
-that failed; the same flags and seed replay the run exactly.
+Runs the real consensus and audit code for N validators over a deterministic
+virtual network; the last F are adversaries. The nodes sample a shared
+simulated world (a zone's temperature, one output pin each), send each other
+signed readings and action outcomes, audit them (agent/audit), accuse what
+disagrees, and eject a node that f+1 validators accuse. Afterwards it checks
+that no two honest nodes decided differently, no honest node signed two
+conflicting messages, every decision carries a valid certificate, no honest
+node was ejected, every honest node caught up once the faults ended, and —
+with at most f adversaries running equivocate, lie-sensor or false-outcome —
+that every one of them was ejected (the run goes on until they are, or until
+--max-time). Exit status 1 if any of that failed; the same flags and seed
+replay the run exactly.
 
 Strategies:
 %s
@@ -45,7 +51,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	def := sim.DefaultConfig()
 	var strategies strings.Builder
 	for _, name := range sim.Strategies() {
-		fmt.Fprintf(&strategies, "  %-11s %s\n", name, sim.StrategySummary(name))
+		fmt.Fprintf(&strategies, "  %-13s %s\n", name, sim.StrategySummary(name))
 	}
 	fs := newFlagSet("sim", fmt.Sprintf(simUsage, strings.TrimSuffix(strategies.String(), "\n")))
 	cfg := def
@@ -63,10 +69,10 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.Tick, "tick", def.Tick, "virtual time of one consensus tick; timeouts follow it and --max-delay")
 	fs.DurationVar(&cfg.EntryEvery, "entry-every", def.EntryEvery, "how often a client submits an entry (virtual)")
 	fs.DurationVar(&cfg.FaultsUntil, "faults-until", 0, "end the faults at this virtual time (default: once every running honest node decided --heights)")
-	fs.DurationVar(&cfg.MaxVirtualTime, "max-time", 0, "give up at this virtual time, failing liveness (default: 60s + 500ms per height)")
+	fs.DurationVar(&cfg.MaxVirtualTime, "max-time", 0, "give up at this virtual time, failing liveness or detection (default: 60s + 500ms per height, a minute more for lie-sensor)")
 	fs.BoolVar(&cfg.FakeSignatures, "fake-sigs", false, "cheap fake signatures instead of Ed25519 (same checks, no cryptography)")
 	jsonOut := fs.Bool("json", false, "print the result as JSON")
-	narrate := fs.Bool("narrate", false, "tell the run as it happens: evidence, ejections, partitions, crashes, progress")
+	narrate := fs.Bool("narrate", false, "tell the run as it happens: evidence, accusations, ejections, partitions, crashes, progress")
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
 	}
@@ -113,8 +119,8 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printSimSummary(stdout, &cfg, res)
 	}
 	if !res.OK() {
-		fmt.Fprintf(stderr, "pact sim: %d safety violations, liveness ok: %t; replay with: %s\n",
-			res.SafetyViolations, res.LivenessOK, replayCommand(&cfg))
+		fmt.Fprintf(stderr, "pact sim: %d safety violations, liveness ok: %t, detection ok: %t; replay with: %s\n",
+			res.SafetyViolations, res.LivenessOK, res.DetectionOK, replayCommand(&cfg))
 		return exitFailure
 	}
 	return exitOK
@@ -222,10 +228,17 @@ func printSimSummary(w io.Writer, cfg *sim.Config, r *sim.Result) {
 	} else {
 		var ej []string
 		for _, e := range r.Ejections {
-			ej = append(ej, fmt.Sprintf("%s at height %d", e.Node, e.Height))
+			why := e.Reason
+			if len(e.Accusers) > 0 {
+				why = fmt.Sprintf("%s by %s of %s", e.Reason, strings.Join(e.Accusers, ", "), strings.Join(e.Grounds, ", "))
+			}
+			ej = append(ej, fmt.Sprintf("%s at height %d (%.1fs, %s)", e.Node, e.Height, float64(r.EjectedAtMS[e.Node])/1000, why))
 		}
-		fmt.Fprintf(w, "  ejected   %s\n", strings.Join(ej, ", "))
+		fmt.Fprintf(w, "  ejected   %s\n", strings.Join(ej, "; "))
 	}
+	rp := r.Reports
+	fmt.Fprintf(w, "  reports   %d readings, %d outcomes, %d refused; %d accusations made, %d decided, %d by an honest node of an honest node\n",
+		rp.Readings, rp.Outcomes, rp.Refused, rp.Accusations, rp.Decided, rp.HonestAgainstHonest)
 	m := r.Messages
 	fmt.Fprintf(w, "  network   %d sent, %d delivered, %d dropped, %d duplicated, %d cut by partitions, %d to crashed nodes\n",
 		m.Sent, m.Delivered, m.Dropped, m.Duplicated, m.Blocked, m.ToCrashed)
@@ -236,10 +249,10 @@ func printSimSummary(w io.Writer, cfg *sim.Config, r *sim.Result) {
 	fmt.Fprintf(w, "  refused   %d bad signatures, %d undecodable, %d malformed, %d bad certificates, %d unknown senders; %d equivocations seen\n",
 		c.BadSignatures, m.Undecodable, c.Malformed, c.BadCertificates, c.UnknownSenders, c.Equivocations)
 	if r.OK() {
-		fmt.Fprintf(w, "  checks    ok: agreement, no double signing, %d certificates valid, no honest node ejected, liveness\n", r.CertificatesChecked)
+		fmt.Fprintf(w, "  checks    ok: agreement, no double signing, %d certificates valid, no honest node ejected, liveness, detection\n", r.CertificatesChecked)
 		return
 	}
-	fmt.Fprintf(w, "  checks    FAILED: %d safety violations, liveness ok: %t\n", r.SafetyViolations, r.LivenessOK)
+	fmt.Fprintf(w, "  checks    FAILED: %d safety violations, liveness ok: %t, detection ok: %t\n", r.SafetyViolations, r.LivenessOK, r.DetectionOK)
 	for _, v := range r.Violations {
 		fmt.Fprintf(w, "    - %s\n", v)
 	}

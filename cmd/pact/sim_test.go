@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -29,6 +30,56 @@ func TestSim_JSONContract(t *testing.T) {
 	}
 	if stderr != "" {
 		t.Errorf("stderr = %q, want nothing", stderr)
+	}
+}
+
+// TestSim_LiarsAreEjected is the issue's done-when through the command:
+// with 7 nodes and 2 adversaries lying about the world, the JSON lists both
+// as ejected by accusation, nobody else, and the command exits 0.
+func TestSim_LiarsAreEjected(t *testing.T) {
+	for _, strategy := range []string{"lie-sensor", "false-outcome"} {
+		t.Run(strategy, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runCLI(t, "sim", "--nodes", "7", "--byzantine", "2", "--strategy", strategy,
+				"--heights", "30", "--seed", "5", "--fake-sigs", "--json")
+			if code != exitOK {
+				t.Fatalf("exit %d; stderr: %s\n%s", code, stderr, stdout)
+			}
+			var got struct {
+				SafetyViolations int      `json:"safety_violations"`
+				DetectionOK      bool     `json:"detection_ok"`
+				Ejected          []string `json:"ejected"`
+				Ejections        []struct {
+					Node     string   `json:"node"`
+					Reason   string   `json:"reason"`
+					Accusers []string `json:"accusers"`
+				} `json:"ejections"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+				t.Fatalf("stdout is not JSON: %v\n%s", err, stdout)
+			}
+			if !slices.Equal(got.Ejected, []string{"node-6", "node-7"}) || got.SafetyViolations != 0 || !got.DetectionOK {
+				t.Fatalf("ejected %v, %d safety violations, detection ok %t", got.Ejected, got.SafetyViolations, got.DetectionOK)
+			}
+			for _, e := range got.Ejections {
+				if e.Reason != "accused" || len(e.Accusers) < 2 {
+					t.Errorf("ejection %+v: want one by accusation", e)
+				}
+			}
+		})
+	}
+}
+
+// TestSim_UndetectedLiarExitsOne: a run too short for the audit to judge a
+// lying sensor fails its detection check, and says why.
+func TestSim_UndetectedLiarExitsOne(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "sim", "--nodes", "4", "--byzantine", "1", "--strategy", "lie-sensor",
+		"--heights", "5", "--seed", "1", "--fake-sigs", "--max-time", "10s")
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d\n%s", code, exitFailure, stdout)
+	}
+	if !strings.Contains(stdout, "not-ejected: adversary node-4 (lie-sensor)") || !strings.Contains(stderr, "detection ok: false") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	}
 }
 

@@ -9,18 +9,25 @@ import (
 	"github.com/seed44533760/pact/consensus"
 )
 
-// The simulated application understands two kinds of entry, both plain bytes:
+// The simulated application understands three kinds of entry, all plain
+// bytes:
 //
-//	op/<anything>                  a client operation; <anything> is not empty
+//	op/<anything>                  a client operation; <anything> is not empty.
+//	                               Each decided op is an action: one validator
+//	                               performs it, others witness it (actions.go)
 //	eject/<node>\x00<evidence>     remove <node> from the validator set;
 //	                               <evidence> is consensus.Evidence.Marshal
 //	                               of an equivocation by <node>
+//	accuse/…                       a validator's signed accusation of another
+//	                               (ledger.go); f+1 distinct accusers eject
 //
 // A block is valid when every entry is well formed, none was decided before
-// and none appears twice in it, and every eject names a current validator and
-// carries evidence that verifies under that validator's key. Ejections take
-// effect from the next height. The agent has its own, richer entries; these
-// exist so the simulator exercises ejection end to end.
+// and none appears twice in it, every eject names a current validator and
+// carries evidence that verifies under that validator's key, and every
+// accusation is between two current validators, recent, and signed by its
+// accuser. Ejections take effect from the next height. The agent has its
+// own, richer entries; these exist so the simulator exercises detection and
+// ejection end to end.
 const (
 	opPrefix    = "op/"
 	ejectPrefix = "eject/"
@@ -31,6 +38,7 @@ var (
 	errMalformedEntry = errors.New("malformed entry")
 	errDuplicateEntry = errors.New("entry already decided")
 	errBadEjection    = errors.New("ejection not justified")
+	errBadAccusation  = errors.New("accusation not valid")
 )
 
 // OpEntry is a client operation entry.
@@ -69,27 +77,45 @@ func parseEject(e consensus.Entry) (node consensus.NodeID, ev *consensus.Evidenc
 type Ejection struct {
 	Node   string `json:"node"`
 	Height uint64 `json:"height"`
+	// Reason is "equivocation" (an eject entry with self-proving evidence)
+	// or "accused" (f+1 distinct validators accused the node).
+	Reason string `json:"reason"`
+	// Accusers and Grounds, for an ejection by accusation: the validators
+	// whose accusations counted, and the reasons they gave
+	// ("inconsistent-readings", "witness-contradiction").
+	Accusers []string `json:"accusers,omitempty"`
+	Grounds  []string `json:"grounds,omitempty"`
 }
 
-// application is the simulated replicated state: the validator set and the
-// set of decided entries. Each node has its own copy, rebuilt from its
-// persisted log after a crash.
+// application is the simulated replicated state: the validator set with
+// the accusations that may shrink it (ledger), and the set of decided
+// entries. Each node has its own copy, rebuilt from its persisted log after
+// a crash.
 type application struct {
 	cluster  string
 	verifier consensus.Verifier
 
-	next     uint64 // the height Validate judges; last applied + 1
-	vals     *consensus.ValidatorSet
-	decided  map[string]struct{}
-	ejected  []Ejection
-	onEject  func(Ejection) // nil during a replay after restart
+	next    uint64 // the height Validate judges; last applied + 1
+	vals    *consensus.ValidatorSet
+	ledger  *ledger
+	decided map[string]struct{}
+	ejected []Ejection
+
+	// The process's hooks, nil during the replay of a restart: what was
+	// decided before the crash was acted on before it. They run inside
+	// consensus.Node.Step and must not call back into the node.
+	onEject func(Ejection)
+	// onOp is called for every decided op with the set in force at its
+	// height, which assigns its performer and witnesses.
+	onOp func(height uint64, op consensus.Entry, vals *consensus.ValidatorSet)
+
 	override func(height uint64, entries []consensus.Entry, honest error) error
 }
 
 var _ consensus.Application = (*application)(nil)
 
 func newApplication(cluster string, genesis *consensus.ValidatorSet, v consensus.Verifier) *application {
-	return &application{cluster: cluster, verifier: v, next: 1, vals: genesis, decided: make(map[string]struct{})}
+	return &application{cluster: cluster, verifier: v, next: 1, vals: genesis, ledger: newLedger(genesis), decided: make(map[string]struct{})}
 }
 
 // Validate implements consensus.Application.
@@ -115,14 +141,20 @@ func (a *application) validate(height uint64, entries []consensus.Entry) error {
 		if _, dup := a.decided[k]; dup {
 			return fmt.Errorf("%w: %.40q", errDuplicateEntry, k)
 		}
-		if err := a.validateEntry(e); err != nil {
+		if err := a.validateEntry(height, e); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (a *application) validateEntry(e consensus.Entry) error {
+func (a *application) validateEntry(height uint64, e consensus.Entry) error {
+	if acc, isAccusation, err := parseAccusation(e); isAccusation {
+		if err != nil {
+			return err
+		}
+		return a.validateAccusation(height, &acc)
+	}
 	node, ev, isEject, err := parseEject(e)
 	switch {
 	case err != nil:
@@ -142,41 +174,46 @@ func (a *application) validateEntry(e consensus.Entry) error {
 	return fmt.Errorf("%w: %.40q", errMalformedEntry, e)
 }
 
+// validateAccusation accepts an accusation between two current validators,
+// made at most accuseWindow heights ago, under the accuser's signature.
+func (a *application) validateAccusation(height uint64, acc *accusation) error {
+	accuser, ok := a.vals.Get(acc.accuser)
+	switch {
+	case !ok:
+		return fmt.Errorf("%w: accuser %s is not a validator", errBadAccusation, acc.accuser)
+	case !a.vals.Has(acc.accused):
+		return fmt.Errorf("%w: %s is not a validator", errBadAccusation, acc.accused)
+	case acc.accuser == acc.accused:
+		return fmt.Errorf("%w: %s accuses itself", errBadAccusation, acc.accuser)
+	case acc.height > height:
+		return fmt.Errorf("%w: %s's accusation of %s is dated height %d, after %d", errBadAccusation, acc.accuser, acc.accused, acc.height, height)
+	case acc.height+accuseWindow <= height:
+		return fmt.Errorf("%w: %s's accusation of %s at height %d is too old for height %d", errBadAccusation, acc.accuser, acc.accused, acc.height, height)
+	case !a.verifier.Verify(accuser.PubKey, accuseSignBytes(a.cluster, acc.text()), acc.sig):
+		return fmt.Errorf("%w: %s's accusation of %s: bad signature", errBadAccusation, acc.accuser, acc.accused)
+	}
+	return nil
+}
+
 // Apply implements consensus.Application.
 func (a *application) Apply(height uint64, entries []consensus.Entry, current *consensus.ValidatorSet) *consensus.ValidatorSet {
 	if height != a.next {
 		panic(fmt.Sprintf("sim: application at height %d asked to apply height %d", a.next, height))
 	}
-	next, ejected := nextValidators(current, entries)
 	for _, e := range entries {
 		a.decided[string(e)] = struct{}{}
+		if a.onOp != nil && bytes.HasPrefix(e, []byte(opPrefix)) {
+			a.onOp(height, e, current)
+		}
 	}
-	for _, id := range ejected {
-		ej := Ejection{Node: string(id), Height: height}
+	ejected := a.ledger.apply(height, entries)
+	for _, ej := range ejected {
 		a.ejected = append(a.ejected, ej)
 		if a.onEject != nil {
 			a.onEject(ej)
 		}
 	}
 	a.next = height + 1
-	a.vals = next
-	return next
-}
-
-// nextValidators is the validator-set transition of one decided block: every
-// ejected validator leaves (a set never becomes empty). The checker uses it
-// too, to know which set must have signed each certificate.
-func nextValidators(current *consensus.ValidatorSet, entries []consensus.Entry) (*consensus.ValidatorSet, []consensus.NodeID) {
-	var ejected []consensus.NodeID
-	for _, e := range entries {
-		node, _, isEject, err := parseEject(e)
-		if !isEject || err != nil || !current.Has(node) {
-			continue
-		}
-		if smaller, err := current.Without(node); err == nil {
-			current = smaller
-			ejected = append(ejected, node)
-		}
-	}
-	return current, ejected
+	a.vals = a.ledger.vals
+	return a.vals
 }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/seed44533760/pact/consensus"
@@ -67,7 +68,7 @@ func TestApplication_EjectTakesEffectNextHeight(t *testing.T) {
 	if next.Has("node-4") || next.Len() != 3 {
 		t.Fatalf("set after ejection: %v", next.IDs())
 	}
-	if len(got) != 1 || got[0] != (Ejection{Node: "node-4", Height: 1}) {
+	if len(got) != 1 || !reflect.DeepEqual(got[0], Ejection{Node: "node-4", Height: 1, Reason: reasonEquivocation}) {
 		t.Errorf("ejections %v, want node-4 once at height 1", got)
 	}
 	// A second ejection of the same node is no longer valid.

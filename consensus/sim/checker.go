@@ -11,9 +11,9 @@ import (
 // Violation is one broken invariant.
 type Violation struct {
 	// Kind is "agreement", "double-sign", "certificate", "honest-ejected",
-	// "log" or "liveness".
+	// "log", "liveness" or "not-ejected".
 	Kind string
-	// Safety is false only for liveness.
+	// Safety is false for liveness and not-ejected.
 	Safety bool
 	Detail string
 }
@@ -153,24 +153,20 @@ func (c *checker) checkLogs(logs map[consensus.NodeID][]consensus.Commit) []Ejec
 	verified := make(map[string]bool)
 	var longest []Ejection
 	for _, id := range nodes {
-		vals := c.genesis
+		led := newLedger(c.genesis)
 		var ejections []Ejection
 		for i := range logs[id] {
 			cm := &logs[id][i]
-			k := certKey(cm, vals)
+			k := certKey(cm, led.vals)
 			if _, done := verified[k]; !done {
-				err := consensus.VerifyCommit(c.cluster, cm, vals, c.verifier)
+				err := consensus.VerifyCommit(c.cluster, cm, led.vals, c.verifier)
 				verified[k] = err == nil
 				c.certs++
 				if err != nil {
 					c.violate("certificate", true, "%s's decision at height %d: %v", id, cm.Block.Height, err)
 				}
 			}
-			var ejected []consensus.NodeID
-			vals, ejected = nextValidators(vals, cm.Block.Entries)
-			for _, e := range ejected {
-				ejections = append(ejections, Ejection{Node: string(e), Height: cm.Block.Height})
-			}
+			ejections = append(ejections, led.apply(cm.Block.Height, cm.Block.Entries)...)
 		}
 		if len(ejections) >= len(longest) {
 			longest = ejections

@@ -1,14 +1,15 @@
 package sim
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/seed44533760/pact/consensus"
 )
 
-// fixture is a 4-validator genesis with fake keys and a way to make
-// certified commits.
+// fixture is a genesis of 4 validators (n with newFixtureN) with fake keys
+// and a way to make certified commits.
 type fixture struct {
 	signers map[consensus.NodeID]consensus.Signer
 	genesis *consensus.ValidatorSet
@@ -16,13 +17,18 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureN(t, 4)
+}
+
+// newFixtureN is newFixture with n validators.
+func newFixtureN(t *testing.T, n int) *fixture {
+	t.Helper()
 	f := &fixture{signers: make(map[consensus.NodeID]consensus.Signer)}
 	var vals []consensus.Validator
-	for i := 1; i <= 4; i++ {
-		id := NodeName(i)
+	for i := 1; i <= n; i++ {
 		s := consensus.FakeSigner{Key: consensus.PublicKey(keySeed(1, i))}
-		f.signers[id] = s
-		vals = append(vals, consensus.Validator{ID: id, PubKey: s.PublicKey()})
+		f.signers[NodeName(i)] = s
+		vals = append(vals, consensus.Validator{ID: NodeName(i), PubKey: s.PublicKey()})
 	}
 	vs, err := consensus.NewValidatorSet(vals)
 	if err != nil {
@@ -121,7 +127,7 @@ func TestChecker_UsesTheSetInForce(t *testing.T) {
 	}
 	c := newChecker("sim", f.genesis, consensus.FakeVerifier{})
 	ejections := c.checkLogs(logs)
-	if len(ejections) != 1 || ejections[0] != (Ejection{Node: "node-4", Height: 1}) {
+	if len(ejections) != 1 || !reflect.DeepEqual(ejections[0], Ejection{Node: "node-4", Height: 1, Reason: reasonEquivocation}) {
 		t.Errorf("ejections = %v, want node-4 at height 1", ejections)
 	}
 	if got := kinds(c); len(got) != 1 || got[0] != "certificate" {

@@ -79,7 +79,11 @@ type Config struct {
 
 	// MaxVirtualTime bounds the run (--max-time). A run that reaches it
 	// before every honest node has caught up after the faults fails its
-	// liveness check. Zero means 60s plus 500ms per height.
+	// liveness check, and one that reaches it before the adversaries that
+	// must be ejected are fails its detection check. Zero means 60s plus
+	// 500ms per height, and a minute more for lie-sensor: the audit of
+	// readings judges a node over a minute of samples, and a liar whose
+	// random values happen to fall near the truth may need all of it.
 	MaxVirtualTime time.Duration
 
 	// FakeSignatures replaces Ed25519 with consensus.FakeSigner
@@ -211,7 +215,11 @@ func (c *Config) maxVirtualTime() time.Duration {
 	if c.MaxVirtualTime > 0 {
 		return c.MaxVirtualTime
 	}
-	return 60*time.Second + time.Duration(c.Heights)*500*time.Millisecond
+	d := 60*time.Second + time.Duration(c.Heights)*500*time.Millisecond
+	if c.strategyName() == "lie-sensor" {
+		d += time.Minute
+	}
+	return d
 }
 
 // Tolerated is f, how many Byzantine nodes n validators tolerate.

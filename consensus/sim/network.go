@@ -92,27 +92,33 @@ func (s *simulation) delay() time.Duration {
 	return s.cfg.MinDelay + time.Duration(s.rng.Int64N(int64(s.cfg.MaxDelay-s.cfg.MinDelay)+1))
 }
 
-// transmit puts one delivery on the virtual network, where the faults act
-// on it.
+// transmit puts one consensus message on the virtual network, where the
+// faults act on it.
 func (s *simulation) transmit(p, q *process, raw []byte) {
-	s.msgs.Sent++
+	s.transmitKind(p, q, raw, evDeliver, &s.msgs)
+}
+
+// transmitKind puts one delivery of any kind on the virtual network,
+// counting it in stats.
+func (s *simulation) transmitKind(p, q *process, raw []byte, kind eventKind, stats *MessageStats) {
+	stats.Sent++
 	copies := 1
 	if s.faults {
 		if s.partitioned(p.num, q.num) {
-			s.msgs.Blocked++
+			stats.Blocked++
 			return
 		}
 		if s.cfg.Drop > 0 && s.rng.Float64() < s.cfg.Drop {
-			s.msgs.Dropped++
+			stats.Dropped++
 			return
 		}
 		if s.cfg.Duplicate > 0 && s.rng.Float64() < s.cfg.Duplicate {
-			s.msgs.Duplicated++
+			stats.Duplicated++
 			copies = 2
 		}
 	}
 	for range copies {
-		s.queue.push(event{at: s.now + s.delay(), kind: evDeliver, proc: q.idx, from: p.idx, data: raw})
+		s.queue.push(event{at: s.now + s.delay(), kind: kind, proc: q.idx, from: p.idx, data: raw})
 	}
 }
 

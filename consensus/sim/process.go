@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 
+	"github.com/seed44533760/pact/agent/audit"
 	"github.com/seed44533760/pact/consensus"
 )
 
@@ -37,6 +38,14 @@ type process struct {
 
 	past          []consensus.Stats // counters of earlier incarnations
 	ejectProposed map[consensus.NodeID]bool
+
+	// What the process knows of the world, lost in a crash like the rest
+	// of its memory. The auditor and the watches are honest processes'.
+	auditor   *audit.Auditor
+	watches   map[string]watch // action instance → what it watches
+	outbox    map[uint64]*pendingOutcome
+	outboxSeq uint64
+	accusedAt map[accuseKey]uint64 // height of its latest accusation
 }
 
 func (p *process) String() string {
@@ -88,6 +97,7 @@ func (s *simulation) start(p *process) error {
 	for i := range p.store.log {
 		vals = app.Apply(uint64(i+1), p.store.log[i].Block.Entries, vals)
 	}
+	app.onOp = func(h uint64, op consensus.Entry, vals *consensus.ValidatorSet) { s.onOp(p, h, op, vals) }
 	if p.honest {
 		app.onEject = func(e Ejection) { s.onEjected(p, e) }
 	}
@@ -116,13 +126,24 @@ func (s *simulation) start(p *process) error {
 	}
 	p.node, p.app, p.down = node, app, false
 	p.ejectProposed = make(map[consensus.NodeID]bool)
+	p.outbox = make(map[uint64]*pendingOutcome)
+	p.accusedAt = make(map[accuseKey]uint64)
+	if p.honest {
+		if p.auditor, err = audit.New(s.auditCfg); err != nil {
+			return fmt.Errorf("starting %s: %w", p, err)
+		}
+		p.watches = make(map[string]watch)
+	}
 	return nil
 }
 
-// crash throws away everything in memory; the store survives.
+// crash throws away everything in memory; the store survives. A pin the
+// node was driving falls.
 func (s *simulation) crash(p *process) {
 	p.past = append(p.past, p.node.Stats())
 	p.node, p.app, p.down = nil, nil, true
+	p.auditor, p.watches, p.outbox, p.accusedAt = nil, nil, nil, nil
+	s.world.fall(p.num, s.now)
 }
 
 // drain carries out the node's Ready exactly as consensus.Ready asks:

@@ -14,6 +14,10 @@ const (
 	evPartition                         // a partition starts (narration only)
 	evPartitionEnd                      // a partition ends (narration only)
 	evHeal                              // the fault phase ends
+	evSample                            // a process reads its sensor
+	evAudit                             // a process looks for suspects
+	evReport                            // a signed report arrives at a process
+	evOutcome                           // a performer's drive ends: it reports
 )
 
 // event is one thing that happens at a virtual time. Events at the same time
@@ -23,9 +27,9 @@ type event struct {
 	at   time.Duration
 	seq  uint64
 	kind eventKind
-	proc int    // target process (tick, deliver, entry); node number for crash/restart
-	from int    // sending process (deliver); partition index
-	data []byte // message bytes (deliver), entry (entry)
+	proc int    // target process (tick, deliver, entry, …); node number for crash/restart
+	from int    // sending process (deliver, report); partition index; outcome number
+	data []byte // message bytes (deliver, report), entry (entry)
 }
 
 func (e *event) before(o *event) bool {

@@ -4,9 +4,15 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/seed44533760/pact/consensus"
 )
+
+// strategyOf is the strategy adversary id ran.
+func (s *simulation) strategyOf(id consensus.NodeID) string {
+	return s.byNum[s.nums[id]][0].strategyName
+}
 
 // result runs the final checks and gathers the figures.
 func (s *simulation) result() *Result {
@@ -37,6 +43,17 @@ func (s *simulation) result() *Result {
 		}
 	}
 
+	notEjected := s.notEjected()
+	for _, id := range notEjected {
+		hint := ""
+		if name := s.strategyOf(id); name == "lie-sensor" {
+			hint = fmt.Sprintf(" (the audit needs %d judged samples, %s of readings from 2f+1 peers, once accusations can be decided)",
+				s.auditCfg.MinSamples, time.Duration(s.auditCfg.MinSamples)*SampleEvery)
+		}
+		s.checker.violate("not-ejected", false, "adversary %s (%s) was still a validator for some honest node at the time limit %s%s",
+			id, s.strategyOf(id), s.maxTime, hint)
+	}
+
 	r := &Result{
 		Seed:           s.cfg.Seed,
 		Nodes:          s.cfg.Nodes,
@@ -47,6 +64,9 @@ func (s *simulation) result() *Result {
 		TargetHeights:  s.cfg.Heights,
 		DecidedHeights: low,
 		LivenessOK:     s.livenessOK,
+		DetectionOK:    len(notEjected) == 0,
+		EjectedAtMS:    s.ejectedAt,
+		Reports:        s.reports,
 		Violations:     []string{},
 		Ejected:        []string{},
 		Ejections:      ejections,
@@ -77,7 +97,19 @@ func (s *simulation) result() *Result {
 			p.addStats(&r.Consensus)
 		}
 	}
+	honest := make(map[consensus.NodeID]bool, len(s.honest))
+	for _, p := range s.honest {
+		honest[p.id] = true
+	}
 	for i := range longest {
+		for _, e := range longest[i].Block.Entries {
+			if a, ok, err := parseAccusation(e); ok && err == nil {
+				r.Reports.Decided++
+				if honest[a.accuser] && honest[a.accused] {
+					r.Reports.HonestAgainstHonest++
+				}
+			}
+		}
 		if rd := longest[i].Round; rd == 0 {
 			r.Rounds.Round0++
 		} else {
@@ -85,7 +117,7 @@ func (s *simulation) result() *Result {
 			r.Rounds.MaxRound = max(r.Rounds.MaxRound, rd)
 		}
 	}
-	s.emit("done", "", low, fmt.Sprintf("run ends: %d heights decided by every honest node, %d safety violations, liveness ok: %t",
-		low, r.SafetyViolations, r.LivenessOK))
+	s.emit("done", "", low, fmt.Sprintf("run ends: %d heights decided by every honest node, %d safety violations, liveness ok: %t, detection ok: %t",
+		low, r.SafetyViolations, r.LivenessOK, r.DetectionOK))
 	return r
 }

@@ -23,14 +23,24 @@ type Result struct {
 	TargetHeights int `json:"target_heights"`
 	// DecidedHeights is the height every honest node has decided: the
 	// minimum over them.
-	DecidedHeights   uint64   `json:"decided_heights"`
-	SafetyViolations int      `json:"safety_violations"`
-	LivenessOK       bool     `json:"liveness_ok"`
-	Violations       []string `json:"violations"`
+	DecidedHeights   uint64 `json:"decided_heights"`
+	SafetyViolations int    `json:"safety_violations"`
+	LivenessOK       bool   `json:"liveness_ok"`
+	// DetectionOK is false when an adversary whose misbehaviour the
+	// cluster must detect (equivocate, lie-sensor, false-outcome; at most f
+	// of them) was still a validator when the run ended.
+	DetectionOK bool     `json:"detection_ok"`
+	Violations  []string `json:"violations"`
 
-	// Ejected lists the ejected nodes, sorted; Ejections says when.
+	// Ejected lists the ejected nodes, sorted; Ejections says when and why.
 	Ejected   []string   `json:"ejected"`
 	Ejections []Ejection `json:"ejections"`
+	// EjectedAtMS is the virtual time at which each ejection was first
+	// applied by an honest node.
+	EjectedAtMS map[string]int64 `json:"ejected_at_ms"`
+	// Reports counts the signed reports about the world and the
+	// accusations they led to.
+	Reports ReportStats `json:"reports"`
 
 	Rounds    RoundStats     `json:"rounds"`
 	Messages  MessageStats   `json:"messages"`
@@ -52,7 +62,27 @@ type Result struct {
 }
 
 // OK reports whether the run broke nothing.
-func (r *Result) OK() bool { return r.SafetyViolations == 0 && r.LivenessOK }
+func (r *Result) OK() bool { return r.SafetyViolations == 0 && r.LivenessOK && r.DetectionOK }
+
+// ReportStats counts what the nodes said about the world (world.go,
+// reports.go) and the accusations it led to.
+type ReportStats struct {
+	Readings uint64 `json:"readings"` // signed readings sent (one per sample)
+	Outcomes uint64 `json:"outcomes"` // signed outcomes published
+	// Refused counts reports an honest node refused: undecodable, not from
+	// a current validator, or with a bad signature.
+	Refused uint64 `json:"refused"`
+	// Accusations counts the accusations made, honest or not, including
+	// those made again; Decided those in the longest honest log, of which
+	// HonestAgainstHonest were an honest node's accusation of another
+	// honest node: a detection that went wrong, always 0 unless the
+	// Byzantine nodes outnumber what the cluster tolerates.
+	Accusations         uint64 `json:"accusations"`
+	Decided             uint64 `json:"accusations_decided"`
+	HonestAgainstHonest uint64 `json:"honest_against_honest"`
+	// Network counts the reports' deliveries, like Messages.
+	Network MessageStats `json:"network"`
+}
 
 // RoundStats tells how hard heights were to decide, from the longest honest
 // log: the round of each decision's certificate.
@@ -131,9 +161,9 @@ func (c *ConsensusStats) add(s consensus.Stats) {
 // Event is something notable that happened during a run, for narration.
 type Event struct {
 	At time.Duration
-	// Kind is one of "start", "progress", "evidence", "ejection",
-	// "partition", "partition-end", "crash", "restart", "heal", "violation"
-	// and "done".
+	// Kind is one of "start", "progress", "evidence", "accusation",
+	// "ejection", "partition", "partition-end", "crash", "restart", "heal",
+	// "violation" and "done".
 	Kind   string
 	Node   string // the node concerned, if any
 	Height uint64 // the height concerned, if any

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seed44533760/pact/agent/audit"
 	"github.com/seed44533760/pact/consensus"
 )
 
@@ -51,10 +52,20 @@ type simulation struct {
 	faultStats FaultStats
 	entries    uint64
 
+	world    *world
+	auditCfg audit.Config
+	reports  ReportStats
+	// detected lists the adversaries the run must eject (their strategy is
+	// detected, and there are no more of them than the cluster tolerates).
+	detected       []consensus.NodeID
+	accusationSeen map[[2]consensus.NodeID]bool
+
 	minDecided     uint64
 	decidedChanged bool
 	evidenceSeen   map[consensus.NodeID]bool
 	ejectionSeen   map[string]bool
+	ejectedAt      map[string]int64 // node → virtual ms of its first ejection
+	caughtUp       bool             // every honest node reached the target after the faults
 	finished       bool
 	livenessOK     bool
 }
@@ -121,8 +132,13 @@ func newSimulation(cfg Config) (*simulation, error) {
 		maxTime:      cfg.maxVirtualTime(),
 		evidenceSeen: make(map[consensus.NodeID]bool),
 		ejectionSeen: make(map[string]bool),
+		ejectedAt:    make(map[string]int64),
 		byNum:        make([][]*process, cfg.Nodes+1),
+
+		auditCfg:       auditConfig(cfg.Nodes),
+		accusationSeen: make(map[[2]consensus.NodeID]bool),
 	}
+	s.world = newWorld(s.rng, cfg.Nodes)
 	s.faultDeadline = cfg.FaultsUntil
 	if s.faultDeadline == 0 {
 		s.faultDeadline = s.maxTime / 2
@@ -176,6 +192,9 @@ func newSimulation(cfg Config) (*simulation, error) {
 			name = randomChoices[s.rng.IntN(len(randomChoices))]
 		}
 		info, _ := lookupStrategy(name)
+		if info.detected && cfg.Byzantine <= cfg.Tolerated() {
+			s.detected = append(s.detected, NodeName(i))
+		}
 		sides := []twinSide{notTwin}
 		if info.twins {
 			sides = []twinSide{sideA, sideB}
@@ -233,11 +252,17 @@ func (s *simulation) splitPeers(x int) []twinSide {
 	return split
 }
 
-// schedule queues the first tick of every process (at a random phase, so
-// nodes do not tick in lockstep), the workload, and the planned faults.
+// schedule queues the first tick, sample and audit of every process (at
+// random phases, so nodes do not act in lockstep), the workload, and the
+// planned faults.
 func (s *simulation) schedule() {
 	for _, p := range s.procs {
 		s.queue.push(event{at: time.Duration(s.rng.Int64N(int64(s.cfg.Tick))), kind: evTick, proc: p.idx})
+		ms := func(d time.Duration) time.Duration {
+			return time.Duration(s.rng.Int64N(int64(d/time.Millisecond))) * time.Millisecond
+		}
+		s.queue.push(event{at: ms(SampleEvery), kind: evSample, proc: p.idx})
+		s.queue.push(event{at: ms(AuditEvery), kind: evAudit, proc: p.idx})
 	}
 	s.queue.push(event{at: 0, kind: evWorkload})
 	for _, c := range s.crashes {
@@ -324,7 +349,11 @@ func (s *simulation) handle(ev *event) {
 		s.entries++
 		e := OpEntry(strconv.FormatUint(s.entries, 10))
 		s.gossipEntry(nil, e)
-		s.queue.push(event{at: s.now + s.cfg.EntryEvery, kind: evWorkload})
+		next := s.cfg.EntryEvery
+		if s.caughtUp {
+			next = max(next, lateEntryEvery)
+		}
+		s.queue.push(event{at: s.now + next, kind: evWorkload})
 	case evCrash:
 		if !s.faults {
 			return
@@ -354,8 +383,28 @@ func (s *simulation) handle(ev *event) {
 		if s.faults {
 			s.heal()
 		}
+	case evSample:
+		if p := s.procs[ev.proc]; !p.down {
+			s.sample(p)
+		}
+		s.queue.push(event{at: s.now + SampleEvery, kind: evSample, proc: ev.proc})
+	case evAudit:
+		if p := s.procs[ev.proc]; !p.down {
+			s.audit(p)
+		}
+		s.queue.push(event{at: s.now + AuditEvery, kind: evAudit, proc: ev.proc})
+	case evReport:
+		s.deliverReport(s.procs[ev.proc], ev.data)
+	case evOutcome:
+		s.publishOutcome(s.procs[ev.proc], uint64(ev.from))
 	}
 }
+
+// lateEntryEvery is the client's pace once every honest node has caught
+// up and the run only goes on until the adversaries are ejected: the audit
+// of readings needs tens of seconds of virtual time, not heights, and a few
+// actions a second still give every validator work to perform and witness.
+const lateEntryEvery = 250 * time.Millisecond
 
 // gossipEntry hands e to every process but from (the client's entries and
 // the accusations honest nodes spread), each after its own network delay.
@@ -406,6 +455,9 @@ func (s *simulation) heal() {
 	if s.cfg.Drop == 0 && s.cfg.Duplicate == 0 && len(s.partitions) == 0 && len(s.crashes) == 0 {
 		text = fmt.Sprintf("no faults to end; every honest node must reach height %d", s.target)
 	}
+	if len(s.detected) > 0 {
+		text += fmt.Sprintf(" and eject %s", joinIDs(s.detected))
+	}
 	s.emit("heal", "", s.target, text)
 	s.progress()
 }
@@ -432,8 +484,32 @@ func (s *simulation) progress() {
 		return
 	}
 	if !s.faults && low >= s.target {
-		s.finished, s.livenessOK = true, true
+		s.caughtUp, s.livenessOK = true, true
 	}
+	s.finished = s.caughtUp && len(s.notEjected()) == 0
+}
+
+// notEjected lists the adversaries the run must eject that some honest
+// node still counts as a validator.
+func (s *simulation) notEjected() []consensus.NodeID {
+	var out []consensus.NodeID
+	for _, id := range s.detected {
+		for _, p := range s.honest {
+			if p.app == nil || p.app.vals.Has(id) {
+				out = append(out, id)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func joinIDs(ids []consensus.NodeID) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = string(id)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (s *simulation) onDecided(p *process) {
@@ -462,10 +538,20 @@ func (s *simulation) onEvidence(p *process, ev *consensus.Evidence) {
 	}
 }
 
+// onEjected runs inside Apply on an honest process: it stops auditing the
+// ejected node, whose readings it will refuse from now on.
 func (s *simulation) onEjected(p *process, e Ejection) {
+	if p.auditor != nil {
+		p.auditor.Forget(e.Node)
+	}
 	if !s.ejectionSeen[e.Node] {
 		s.ejectionSeen[e.Node] = true
-		s.emit("ejection", e.Node, e.Height, fmt.Sprintf("%s is ejected at height %d (first applied by %s)", e.Node, e.Height, p.id))
+		s.ejectedAt[e.Node] = s.now.Milliseconds()
+		why := e.Reason
+		if e.Reason == reasonAccused {
+			why = fmt.Sprintf("accused by %s: %s", strings.Join(e.Accusers, ", "), strings.Join(e.Grounds, ", "))
+		}
+		s.emit("ejection", e.Node, e.Height, fmt.Sprintf("%s is ejected at height %d, %s (first applied by %s)", e.Node, e.Height, why, p.id))
 	}
 }
 

@@ -93,7 +93,8 @@ func TestRun_DoneWhen(t *testing.T) {
 
 // TestRun_StrategySweep runs every strategy with f = ⌊(n−1)/3⌋ adversaries
 // for n = 4, 7 and 10 over a lossy, duplicating network, and checks that
-// equivocators and twins — and only they — are ejected.
+// equivocators, twins and the liars of lie-sensor and false-outcome — and
+// only they — are ejected.
 func TestRun_StrategySweep(t *testing.T) {
 	seeds := map[int][]uint64{4: {1, 2, 3, 4}, 7: {1, 2, 3}, 10: {1, 2}}
 	heights := map[int]int{4: 100, 7: 100, 10: 60}
@@ -103,7 +104,10 @@ func TestRun_StrategySweep(t *testing.T) {
 	}
 	for _, n := range []int{4, 7, 10} {
 		for _, strategy := range Strategies() {
-			for _, seed := range seeds[n] {
+			for i, seed := range seeds[n] {
+				if strategy == "lie-sensor" && i > 0 {
+					break // 20s of virtual time each; TestRun_DetectsLiars sweeps its seeds
+				}
 				f := quorum.Faulty(n)
 				if strategy == "none" {
 					f = 0
@@ -117,7 +121,7 @@ func TestRun_StrategySweep(t *testing.T) {
 				t.Run(fmt.Sprintf("n=%d/%s/seed=%d", n, strategy, seed), func(t *testing.T) {
 					t.Parallel()
 					r := mustRun(t, cfg)
-					if strategy == "equivocate" || strategy == "twins" {
+					if strategy == "equivocate" || strategy == "twins" || strategy == "lie-sensor" || strategy == "false-outcome" {
 						if want := byzantineNames(cfg); !slices.Equal(r.Ejected, want) {
 							t.Errorf("ejected %v, want every adversary %v\nreplay: %s", r.Ejected, want, replayLine(cfg))
 						}
@@ -216,12 +220,17 @@ func TestRun_Deterministic(t *testing.T) {
 		}
 		return string(b)
 	}
-	strategies := []string{"random", "equivocate", "twins", "forge", "replay"}
+	strategies := []string{"random", "equivocate", "twins", "forge", "replay", "false-outcome", "lie-sensor"}
 	if testing.Short() {
 		strategies = strategies[:1]
 	}
 	for _, strategy := range strategies {
 		cfg.Strategy = strategy
+		if strategy == "lie-sensor" {
+			// Its run lasts until the audit ejects the liars, 20s or more
+			// of virtual time: a smaller cluster keeps it cheap.
+			cfg.Nodes, cfg.Byzantine, cfg.Partition = 4, 1, "1-2|3-4@300ms-700ms"
+		}
 		a, b := encode(cfg), encode(cfg)
 		if a != b {
 			t.Errorf("%s: two runs of seed %d differ:\n%s\n%s", strategy, cfg.Seed, a, b)

@@ -29,9 +29,9 @@ type Strategy interface {
 	Incoming(a *Adversary, m *consensus.Message, raw []byte)
 }
 
-// AppStrategy is implemented by strategies that also lie at the application
-// level (the hook for adversaries of later phases: false outcomes, sensor
-// lies, rogue actions).
+// AppStrategy is implemented by strategies that also cheat with entries:
+// what they propose and which blocks they accept (the hook for adversaries
+// such as rogue-act). Lies about the world go through ReportStrategy.
 type AppStrategy interface {
 	Strategy
 
@@ -42,6 +42,33 @@ type AppStrategy interface {
 	// Validate replaces the adversary node's judgement of a proposed block;
 	// honest is what the honest application concluded.
 	Validate(a *Adversary, height uint64, entries []consensus.Entry, honest error) error
+}
+
+// ReportStrategy is implemented by strategies that lie about the world
+// rather than (or as well as) in consensus: what the adversary's sensor
+// read, whether it drove its pin, whom it accuses. Its reports are signed
+// with its own key, so they are valid; only the other nodes' reports can
+// show them false. A Byzantine node without one reports honestly.
+type ReportStrategy interface {
+	Strategy
+
+	// Sense returns the temperature the adversary signs and sends when its
+	// sensor reads value (every SampleEvery); send false sends nothing.
+	Sense(a *Adversary, value float64) (reported float64, send bool)
+
+	// Act says, for an action assigned to the adversary, whether it drives
+	// its pin and whether it then publishes an ok outcome.
+	Act(a *Adversary, instance string) (drive, report bool)
+
+	// Accuse returns whom the adversary accuses, every AuditEvery. The
+	// accusations are signed by the adversary and spread like honest ones.
+	Accuse(a *Adversary) []Charge
+}
+
+// Charge is one accusation an adversary makes.
+type Charge struct {
+	Node   consensus.NodeID
+	Reason string // "inconsistent-readings" or "witness-contradiction"
 }
 
 // Delivery is one message an adversary sends: Bytes go to every process
@@ -118,15 +145,22 @@ type strategyInfo struct {
 	// build makes the Strategy for one adversary process; nil for "none"
 	// and "random", which the simulation resolves itself.
 	build func() Strategy
+	// detected: the run must eject every adversary running it, when there
+	// are no more adversaries than the cluster tolerates (the checker's
+	// "not-ejected"). Its misbehaviour is either self-proving or seen by
+	// every honest node, and the run goes on until it is ejected.
+	detected bool
 }
 
 // strategies is every implemented strategy, in the order `pact sim -h` lists
-// them. Later phases add theirs here (lie-sensor, false-outcome, rogue-act,
-// flood, mixed); a name is accepted only once it is implemented.
+// them. Later phases add theirs here (rogue-act, flood, mixed); a name is
+// accepted only once it is implemented.
 var strategies = []strategyInfo{
 	{name: "none", summary: "every node is honest (needs --byzantine 0)"},
 	{name: "silent", summary: "adversaries send nothing, like crashed nodes", build: func() Strategy { return silent{} }},
-	{name: "equivocate", summary: "every proposal and vote goes out in two conflicting signed versions, each to a random half of the peers", build: newEquivocate},
+	{name: "equivocate", summary: "every proposal and vote goes out in two conflicting signed versions, each to a random half of the peers", build: newEquivocate, detected: true},
+	{name: "lie-sensor", summary: "signed readings that lie (8 °C high, stuck at 21 °C, random 0-50 °C, 30 s each); the liars slander one honest node together", build: func() Strategy { return &lieSensor{} }, detected: true},
+	{name: "false-outcome", summary: "ok outcomes for actions whose pin it never drives; the liars slander one honest node together", build: func() Strategy { return falseOutcome{} }, detected: true},
 	{name: "forge", summary: "messages in honest nodes' names, corrupted signatures, garbage bytes, other-cluster signatures, forged certificates", build: func() Strategy { return &forge{} }},
 	{name: "replay", summary: "re-sends old messages it has seen, from anyone, alongside its own traffic", build: func() Strategy { return &replay{} }},
 	{name: "twins", summary: "the adversary's key runs as two honest processes that see different peers", twins: true, build: func() Strategy { return passthrough{} }},
@@ -168,12 +202,20 @@ func (passthrough) Outgoing(_ *Adversary, m *consensus.Message, to []consensus.N
 
 func (passthrough) Incoming(*Adversary, *consensus.Message, []byte) {}
 
-// silent sends nothing at all.
+// silent sends nothing at all: no message, no reading, no outcome.
 type silent struct{}
+
+var _ ReportStrategy = silent{}
 
 func (silent) Outgoing(*Adversary, *consensus.Message, []consensus.NodeID) []Delivery { return nil }
 
 func (silent) Incoming(*Adversary, *consensus.Message, []byte) {}
+
+func (silent) Sense(*Adversary, float64) (float64, bool) { return 0, false }
+
+func (silent) Act(*Adversary, string) (bool, bool) { return false, false }
+
+func (silent) Accuse(*Adversary) []Charge { return nil }
 
 // signsStep reports whether m is one of the adversary's own proposals or
 // votes, the messages equivocation is about.

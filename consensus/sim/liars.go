@@ -1,0 +1,75 @@
+package sim
+
+import (
+	"math"
+
+	"github.com/seed44533760/pact/agent/wire"
+)
+
+// The adversaries that lie about the world (ReportStrategy). In consensus
+// they are honest; what they sign about the world is false. Both also
+// collude in slander: every liar accuses the same honest node (the first
+// by name) every AuditEvery, validly signed, to show that f accusers —
+// all there are when at most f nodes are Byzantine — never eject anyone.
+
+// The sensor lies, as the agent's lie-sensor mode tells them: offset, stuck,
+// random, each for lieStretch samples (30 s), starting where the seed says.
+const (
+	lieStretch    = 15
+	lieOffset     = 8.0  // °C added to the truth
+	lieStuckValue = 21.0 // °C, whatever the truth
+	lieRandomMax  = 50.0 // °C, uniform in [0, lieRandomMax)
+	lieModes      = 3
+)
+
+// lieSensor signs readings that lie, and slanders.
+type lieSensor struct {
+	passthrough
+	started bool
+	start   int // the first mode
+	n       int // samples lied about so far
+}
+
+var _ ReportStrategy = (*lieSensor)(nil)
+
+func (l *lieSensor) Sense(a *Adversary, value float64) (float64, bool) {
+	if !l.started {
+		l.started, l.start = true, a.Rand.IntN(lieModes)
+	}
+	mode := (l.start + l.n/lieStretch) % lieModes
+	l.n++
+	switch mode {
+	case 0:
+		return value + lieOffset, true
+	case 1:
+		return lieStuckValue, true
+	default:
+		return math.Round(a.Rand.Float64()*lieRandomMax*100) / 100, true
+	}
+}
+
+func (*lieSensor) Act(*Adversary, string) (bool, bool) { return true, true }
+
+func (*lieSensor) Accuse(a *Adversary) []Charge { return slander(a, wire.AccuseReadings) }
+
+// falseOutcome never drives its pin, and reports every action a success.
+type falseOutcome struct{ passthrough }
+
+var _ ReportStrategy = falseOutcome{}
+
+func (falseOutcome) Sense(_ *Adversary, value float64) (float64, bool) { return value, true }
+
+func (falseOutcome) Act(*Adversary, string) (bool, bool) { return false, true }
+
+func (falseOutcome) Accuse(a *Adversary) []Charge { return slander(a, wire.AccuseWitness) }
+
+// slander is the liars' shared accusation of the first honest validator.
+func slander(a *Adversary, reason string) []Charge {
+	vals := a.Validators()
+	for _, id := range a.Honest {
+		if vals.Has(id) {
+			return []Charge{{Node: id, Reason: reason}}
+		}
+	}
+	return nil
+}
