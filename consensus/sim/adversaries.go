@@ -231,3 +231,40 @@ func (r *replay) Incoming(_ *Adversary, m *consensus.Message, raw []byte) {
 		r.remember(raw)
 	}
 }
+
+// flood is the agent's flood mode at the consensus level: with every message
+// it sends, it sends floodBurst of its own earlier signed messages again to
+// every peer — valid, stale, and many. Honest nodes must keep deciding; the
+// simulator has no per-sender rate limit, so this measures the protocol's
+// own tolerance of stale traffic (the agent's transport limits and accuses
+// a flooder; the simulator does not eject it).
+type flood struct {
+	own  [][]byte
+	next int
+}
+
+const (
+	floodMemory = 64
+	floodBurst  = 8
+)
+
+func (f *flood) Outgoing(a *Adversary, m *consensus.Message, to []consensus.NodeID) []Delivery {
+	orig := m.Marshal()
+	out := Broadcast(to, orig)
+	if m.From == a.ID && len(f.own) > 0 {
+		for range floodBurst {
+			out = append(out, Broadcast(to, f.own[a.Rand.IntN(len(f.own))])...)
+		}
+	}
+	if m.From == a.ID {
+		if len(f.own) < floodMemory {
+			f.own = append(f.own, orig)
+		} else {
+			f.own[f.next] = orig
+			f.next = (f.next + 1) % floodMemory
+		}
+	}
+	return out
+}
+
+func (*flood) Incoming(*Adversary, *consensus.Message, []byte) {}

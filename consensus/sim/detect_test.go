@@ -217,3 +217,34 @@ func TestRun_NarratesAccusations(t *testing.T) {
 		t.Errorf("ejections told: %q", ejections)
 	}
 }
+
+// The mixed adversary (equivocation, lying readings and false outcomes at
+// once) is ejected, and nobody else, whatever the seed.
+func TestRun_DetectsMixed(t *testing.T) {
+	for seed := range uint64(seedCount(10)) {
+		cfg := DefaultConfig()
+		cfg.Nodes, cfg.Byzantine, cfg.Strategy, cfg.Heights, cfg.Seed = 7, 2, "mixed", 30, seed+1
+		cfg.FakeSignatures = true
+		res, err := Run(cfg)
+		if err != nil {
+			t.Fatalf("seed %d: %v", cfg.Seed, err)
+		}
+		if !res.OK() || fmt.Sprint(res.Ejected) != "[node-6 node-7]" {
+			t.Fatalf("seed %d: ok %v, ejected %v, safety violations %d", cfg.Seed, res.OK(), res.Ejected, res.SafetyViolations)
+		}
+	}
+}
+
+// A flood of stale, validly signed messages does not stop the honest nodes.
+func TestRun_FloodDoesNotStopDecisions(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Nodes, cfg.Byzantine, cfg.Strategy, cfg.Heights, cfg.Seed = 7, 2, "flood", 50, 1
+	cfg.FakeSignatures = true
+	res, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() || res.DecidedHeights < 50 {
+		t.Fatalf("ok %v, decided %d, safety violations %d", res.OK(), res.DecidedHeights, res.SafetyViolations)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/seed44533760/pact/agent/wire"
+	"github.com/seed44533760/pact/consensus"
 )
 
 // The adversaries that lie about the world (ReportStrategy). In consensus
@@ -73,3 +74,29 @@ func slander(a *Adversary, reason string) []Charge {
 	}
 	return nil
 }
+
+// mixed is the agent's "mixed" mode: it equivocates, its readings lie and
+// its outcomes are false, all at once; and it slanders like the other
+// liars.
+type mixed struct {
+	eq  Strategy
+	lie lieSensor
+}
+
+var _ ReportStrategy = (*mixed)(nil)
+
+func newMixed() Strategy { return &mixed{eq: newEquivocate()} }
+
+func (m *mixed) Outgoing(a *Adversary, msg *consensus.Message, to []consensus.NodeID) []Delivery {
+	return m.eq.Outgoing(a, msg, to)
+}
+
+func (m *mixed) Incoming(a *Adversary, msg *consensus.Message, raw []byte) {
+	m.eq.Incoming(a, msg, raw)
+}
+
+func (m *mixed) Sense(a *Adversary, value float64) (float64, bool) { return m.lie.Sense(a, value) }
+
+func (*mixed) Act(*Adversary, string) (bool, bool) { return false, true }
+
+func (*mixed) Accuse(a *Adversary) []Charge { return slander(a, wire.AccuseReadings) }
