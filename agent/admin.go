@@ -52,19 +52,7 @@ func newAdminServer(addr string, a *Agent) (*adminServer, error) {
 		return nil, fmt.Errorf("admin: listen on %s: %w (is another pact agent running? change `admin` in the agent file)", addr, err)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+AdminPath, func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		st, err := a.Status(ctx)
-		if err != nil {
-			http.Error(w, "agent loop did not answer: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(st)
-	})
+	mux.HandleFunc("GET "+AdminPath, getJSON(func(ctx context.Context) (any, error) { return a.Status(ctx) }))
 	mux.HandleFunc("POST "+AdminEntriesPath, func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(io.LimitReader(r.Body, agreed.MaxEntrySize+1))
 		if err != nil || len(body) > agreed.MaxEntrySize {
@@ -79,19 +67,7 @@ func newAdminServer(addr string, a *Agent) (*adminServer, error) {
 		}
 		w.WriteHeader(http.StatusAccepted)
 	})
-	mux.HandleFunc("GET "+AdminEjectionsPath, func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		rep, err := a.Ejections(ctx)
-		if err != nil {
-			http.Error(w, "agent loop did not answer: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(rep)
-	})
+	mux.HandleFunc("GET "+AdminEjectionsPath, getJSON(func(ctx context.Context) (any, error) { return a.Ejections(ctx) }))
 	return &adminServer{ln: ln, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}, nil
 }
 
@@ -118,4 +94,22 @@ func AdminClient(addr string) (*http.Client, string) {
 		return &http.Client{Transport: tr, Timeout: 5 * time.Second}, "http://pact"
 	}
 	return &http.Client{Timeout: 5 * time.Second}, "http://" + addr
+}
+
+// getJSON serves what get returns from the loop as indented JSON, or 503
+// when the loop does not answer within 2 s.
+func getJSON(get func(context.Context) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		v, err := get(ctx)
+		if err != nil {
+			http.Error(w, "agent loop did not answer: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(v)
+	}
 }

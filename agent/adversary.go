@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/seed44533760/pact/agent/config"
 	"github.com/seed44533760/pact/agent/report"
@@ -287,4 +288,19 @@ func (a *Agent) peerNames() []string {
 	}
 	sort.Strings(peers)
 	return peers
+}
+
+// every calls f once per period until ctx ends: the pace of the adversary
+// behaviours that act on their own.
+func every(ctx context.Context, period time.Duration, f func()) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f()
+		}
+	}
 }

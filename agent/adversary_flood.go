@@ -58,18 +58,7 @@ func newFlooder(cluster, self string, key ed25519.PrivateKey, net adversaryNet, 
 	return f
 }
 
-func (f *flooder) run(ctx context.Context) {
-	t := time.NewTicker(floodBurstEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			f.burst()
-		}
-	}
-}
+func (f *flooder) run(ctx context.Context) { every(ctx, floodBurstEvery, f.burst) }
 
 func (f *flooder) burst() {
 	if len(f.frames) > 0 {

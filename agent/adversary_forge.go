@@ -102,18 +102,7 @@ func forgeAction(actions map[string]config.Action) string {
 	return ""
 }
 
-func (f *forger) run(ctx context.Context) {
-	t := time.NewTicker(forgeEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			f.tick()
-		}
-	}
-}
+func (f *forger) run(ctx context.Context) { every(ctx, forgeEvery, f.tick) }
 
 // tick sends one forged entry frame, and every forgeVoteEvery a forged
 // prevote.

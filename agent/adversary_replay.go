@@ -53,18 +53,7 @@ func newReplayer(cluster, self string, key ed25519.PrivateKey, net adversaryNet,
 		commits: commits, decided: decided, votes: votes}
 }
 
-func (r *replayer) run(ctx context.Context) {
-	t := time.NewTicker(replayEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			r.tick()
-		}
-	}
-}
+func (r *replayer) run(ctx context.Context) { every(ctx, replayEvery, r.tick) }
 
 func (r *replayer) tick() {
 	m, mok := r.oldMessage()
