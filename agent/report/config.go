@@ -148,31 +148,37 @@ var (
 	tlsSchemes = []string{"ssl", "tls", "mqtts", "wss"}
 )
 
+// checkConnection adds the problems of the broker settings that the
+// reporter's Config and the tools' ToolConfig share.
+func checkConnection(rawURL, clientID, password, passwordFile string, tls config.TLS, bad func(field, format string, args ...any)) {
+	if u, err := url.Parse(rawURL); err != nil || u.Host == "" || !slices.Contains(schemes, u.Scheme) {
+		bad("URL", "%q is not a broker URL (tcp://host:1883, ssl://host:8883, ws://host/path, ...)", rawURL)
+	} else if tls.Enabled() && !slices.Contains(tlsSchemes, u.Scheme) {
+		bad("TLS", "TLS settings need a TLS URL (ssl://, mqtts:// or wss://), but URL is %s://", u.Scheme)
+	}
+	if clientID != "" && (len(clientID) > 65535 || !utf8Printable(clientID)) {
+		bad("ClientID", "%q is not a printable UTF-8 string", clientID)
+	}
+	if password != "" && passwordFile != "" {
+		bad("PasswordFile", "set either Password or PasswordFile, not both")
+	}
+	if (tls.CertFile == "") != (tls.KeyFile == "") {
+		bad("TLS.CertFile", "a client certificate needs both CertFile and KeyFile")
+	}
+}
+
 // Validate reports every problem at once (errors.Join of *FieldError).
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
-	if u, err := url.Parse(c.URL); err != nil || u.Host == "" || !slices.Contains(schemes, u.Scheme) {
-		bad("URL", "%q is not a broker URL (tcp://host:1883, ssl://host:8883, ws://host/path, ...)", c.URL)
-	} else if c.TLS.Enabled() && !slices.Contains(tlsSchemes, u.Scheme) {
-		bad("TLS", "TLS settings need a TLS URL (ssl://, mqtts:// or wss://), but URL is %s://", u.Scheme)
-	}
+	checkConnection(c.URL, c.ClientID, c.Password, c.PasswordFile, c.TLS, bad)
 	if !config.ValidName(c.Cluster) {
 		bad("Cluster", "%q is not a valid name", c.Cluster)
 	}
 	if !config.ValidName(c.Node) {
 		bad("Node", "%q is not a valid name", c.Node)
-	}
-	if c.ClientID != "" && (len(c.ClientID) > 65535 || !utf8Printable(c.ClientID)) {
-		bad("ClientID", "%q is not a printable UTF-8 string", c.ClientID)
-	}
-	if c.Password != "" && c.PasswordFile != "" {
-		bad("PasswordFile", "set either Password or PasswordFile, not both")
-	}
-	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
-		bad("TLS.CertFile", "a client certificate needs both CertFile and KeyFile")
 	}
 	if c.QoS > 1 {
 		bad("QoS", "%d: use 0 or 1", c.QoS)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -66,20 +65,7 @@ func (c *ToolConfig) Validate() error {
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
-	if u, err := url.Parse(c.URL); err != nil || u.Host == "" || !slices.Contains(schemes, u.Scheme) {
-		bad("URL", "%q is not a broker URL (tcp://host:1883, ssl://host:8883, ws://host/path, ...)", c.URL)
-	} else if c.TLS.Enabled() && !slices.Contains(tlsSchemes, u.Scheme) {
-		bad("TLS", "TLS settings need a TLS URL (ssl://, mqtts:// or wss://), but URL is %s://", u.Scheme)
-	}
-	if c.ClientID != "" && (len(c.ClientID) > 65535 || !utf8Printable(c.ClientID)) {
-		bad("ClientID", "%q is not a printable UTF-8 string", c.ClientID)
-	}
-	if c.Password != "" && c.PasswordFile != "" {
-		bad("PasswordFile", "set either Password or PasswordFile, not both")
-	}
-	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
-		bad("TLS.CertFile", "a client certificate needs both CertFile and KeyFile")
-	}
+	checkConnection(c.URL, c.ClientID, c.Password, c.PasswordFile, c.TLS, bad)
 	if c.ConnectTimeout < 0 {
 		bad("ConnectTimeout", "must not be negative")
 	}
