@@ -161,10 +161,10 @@ var strategies = []strategyInfo{
 	{name: "equivocate", summary: "every proposal and vote goes out in two conflicting signed versions, each to a random half of the peers", build: newEquivocate, detected: true},
 	{name: "lie-sensor", summary: "signed readings that lie (8 °C high, stuck at 21 °C, random 0-50 °C, 30 s each); the liars slander one honest node together", build: func() Strategy { return &lieSensor{} }, detected: true},
 	{name: "false-outcome", summary: "ok outcomes for actions whose pin it never drives; the liars slander one honest node together", build: func() Strategy { return falseOutcome{} }, detected: true},
-	{name: "mixed", summary: "equivocate, lie-sensor and false-outcome at once, as the agent's mixed mode", build: newMixed, detected: true},
 	{name: "forge", summary: "messages in honest nodes' names, corrupted signatures, garbage bytes, other-cluster signatures, forged certificates", build: func() Strategy { return &forge{} }},
 	{name: "replay", summary: "re-sends old messages it has seen, from anyone, alongside its own traffic", build: func() Strategy { return &replay{} }},
 	{name: "flood", summary: "with every message, eight of its own earlier ones again to every peer (not ejected here: the agent's transport limits and accuses floods)", build: func() Strategy { return &flood{} }},
+	{name: "mixed", summary: "equivocate, lie-sensor and false-outcome at once, as the agent's mixed mode", build: newMixed, detected: true},
 	{name: "twins", summary: "the adversary's key runs as two honest processes that see different peers", twins: true, build: func() Strategy { return passthrough{} }},
 	{name: "random", summary: "each adversary picks one of silent, equivocate, forge, replay, twins from the seed"},
 }
