@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/seed44533760/pact/agent/agreed"
-	"github.com/seed44533760/pact/agent/report"
 	"github.com/seed44533760/pact/agent/wire"
 )
 
@@ -54,7 +53,13 @@ func newBroker(t *testing.T) *broker {
 	if err := os.WriteFile(filepath.Join(b.dir, "mosquitto.conf"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(b.stop)
+	t.Cleanup(func() {
+		b.stop()
+		if t.Failed() {
+			log, _ := os.ReadFile(filepath.Join(b.dir, "mosquitto.log"))
+			t.Logf("mosquitto log:\n%s", log)
+		}
+	})
 	b.start()
 	return b
 }
@@ -107,17 +112,11 @@ type mqttMsg struct {
 
 func subscribeAll(t *testing.T, url, cluster string) *mqttLog {
 	t.Helper()
+	tool := testPublisher(t, url)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	cfg := report.DefaultToolConfig()
-	cfg.URL = url
-	tool, err := report.DialTool(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tool.Close)
 	l := &mqttLog{}
-	err = tool.Subscribe(ctx, wire.Topics{Cluster: cluster}.All(), 1, func(topic string, payload []byte, _ bool) {
+	err := tool.Subscribe(ctx, wire.Topics{Cluster: cluster}.All(), 1, func(topic string, payload []byte, _ bool) {
 		tp, err := wire.ParseTopic(topic)
 		if err != nil {
 			return

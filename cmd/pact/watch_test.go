@@ -4,15 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"fmt"
-	"io"
-	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,67 +21,7 @@ import (
 // startMosquitto starts a mosquitto of the test's own on a free port of
 // 127.0.0.1 and returns its URL; it is stopped when the test ends. Without
 // mosquitto the test is skipped (scripts/need-mosquitto.sh installs it).
-func startMosquitto(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("mosquitto")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/mosquitto"); serr != nil {
-			t.Skip("mosquitto not installed: `make test` installs it (scripts/need-mosquitto.sh), or apt-get install -y mosquitto")
-		}
-		bin = "/usr/sbin/mosquitto" // Debian's, when /usr/sbin is not on PATH
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	_, port, _ := net.SplitHostPort(addr)
-	dir := t.TempDir()
-	conf := fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest file %s\n", port, filepath.Join(dir, "mosquitto.log"))
-	if os.Geteuid() == 0 {
-		conf += "user root\n" // as root, mosquitto would become "mosquitto"
-	}
-	if err := os.WriteFile(filepath.Join(dir, "mosquitto.conf"), []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-c", filepath.Join(dir, "mosquitto.conf"))
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start mosquitto: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(dir, "mosquitto.log"))
-			t.Logf("mosquitto log:\n%s", log)
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return "tcp://" + addr
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("mosquitto exited at start: %v", err)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mosquitto does not accept connections on %s after 10s", addr)
-		}
-	}
-}
+func startMosquitto(t *testing.T) string { return newBroker(t).url() }
 
 // testPublisher is a broker connection for a test to publish with.
 func testPublisher(t *testing.T, url string) *report.Tool {
