@@ -33,7 +33,8 @@ disagrees, and eject a node that f+1 validators accuse. Afterwards it checks
 that no two honest nodes decided differently, no honest node signed two
 conflicting messages, every decision carries a valid certificate, no honest
 node was ejected, every honest node caught up once the faults ended, and —
-with at most f adversaries running equivocate, lie-sensor or false-outcome —
+with at most f adversaries running equivocate, lie-sensor, false-outcome,
+rogue-act or mixed —
 that every one of them was ejected (the run goes on until they are, or until
 --max-time). Exit status 1 if any of that failed; the same flags and seed
 replay the run exactly.

@@ -77,6 +77,10 @@ type pendingOutcome struct {
 // onOp is a process's part in a decided op: perform it, watch it, or
 // neither. It runs inside Apply, so it only schedules.
 func (s *simulation) onOp(p *process, height uint64, op consensus.Entry, vals *consensus.ValidatorSet) {
+	requested, timed := opTime(op)
+	if !timed || s.now < requested || s.now > requested+opDeadline {
+		return // no action, one from the future, or too late to perform
+	}
 	performer, witnesses := assign(op, vals)
 	instance := string(op)
 	if performer == p.id {
@@ -91,6 +95,18 @@ func (s *simulation) onOp(p *process, height uint64, op consensus.Entry, vals *c
 			p.watches[instance] = watch{performer: performer, from: s.now, until: s.now + watchFor}
 			return
 		}
+	}
+}
+
+// book tells p's pin watcher that op, decided at height, is assigned to
+// its performer (pins.go).
+func (s *simulation) book(p *process, height uint64, op consensus.Entry, vals *consensus.ValidatorSet) {
+	requested, timed := opTime(op)
+	if !timed {
+		return
+	}
+	if performer, _ := assign(op, vals); performer != p.id {
+		p.pins.book(performer, height, requested)
 	}
 }
 

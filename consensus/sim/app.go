@@ -9,17 +9,20 @@ import (
 	"github.com/seed44533760/pact/consensus"
 )
 
-// The simulated application understands three kinds of entry, all plain
+// The simulated application understands four kinds of entry, all plain
 // bytes:
 //
 //	op/<anything>                  a client operation; <anything> is not empty.
-//	                               Each decided op is an action: one validator
+//	                               A decided op requested at a time it names
+//	                               (op/<id>@<ms>) is an action: one validator
 //	                               performs it, others witness it (actions.go)
 //	eject/<node>\x00<evidence>     remove <node> from the validator set;
 //	                               <evidence> is consensus.Evidence.Marshal
 //	                               of an equivocation by <node>
 //	accuse/…                       a validator's signed accusation of another
 //	                               (ledger.go); f+1 distinct accusers eject
+//	mark/<node>/<nonce>            a witness's marker: the block holding it was
+//	                               decided after the marker was made (pins.go)
 //
 // A block is valid when every entry is well formed, none was decided before
 // and none appears twice in it, every eject names a current validator and
@@ -108,6 +111,11 @@ type application struct {
 	// onOp is called for every decided op with the set in force at its
 	// height, which assigns its performer and witnesses.
 	onOp func(height uint64, op consensus.Entry, vals *consensus.ValidatorSet)
+	// onBook is called for every decided op, replayed ones too: a witness
+	// rebuilds from its log which ops were assigned to whom (pins.go).
+	onBook func(height uint64, op consensus.Entry, vals *consensus.ValidatorSet)
+	// onMark is called for every decided marker (pins.go).
+	onMark func(height uint64, node consensus.NodeID, nonce string)
 
 	override func(height uint64, entries []consensus.Entry, honest error) error
 }
@@ -171,6 +179,9 @@ func (a *application) validateEntry(height uint64, e consensus.Entry) error {
 	case strings.HasPrefix(string(e), opPrefix) && len(e) > len(opPrefix):
 		return nil
 	}
+	if _, _, isMark, err := parseMark(e); isMark {
+		return err
+	}
 	return fmt.Errorf("%w: %.40q", errMalformedEntry, e)
 }
 
@@ -202,8 +213,18 @@ func (a *application) Apply(height uint64, entries []consensus.Entry, current *c
 	}
 	for _, e := range entries {
 		a.decided[string(e)] = struct{}{}
-		if a.onOp != nil && bytes.HasPrefix(e, []byte(opPrefix)) {
-			a.onOp(height, e, current)
+		if bytes.HasPrefix(e, []byte(opPrefix)) {
+			if a.onBook != nil {
+				a.onBook(height, e, current)
+			}
+			if a.onOp != nil {
+				a.onOp(height, e, current)
+			}
+		}
+		if a.onMark != nil {
+			if node, nonce, ok, err := parseMark(e); ok && err == nil {
+				a.onMark(height, node, nonce)
+			}
 		}
 	}
 	ejected := a.ledger.apply(height, entries)

@@ -27,7 +27,7 @@ func TestConfig_ValidateNamesTheFlag(t *testing.T) {
 		{"no honest node", func(c *Config) { c.Byzantine = 4 }, "--byzantine", "no honest node"},
 		{"negative byzantine", func(c *Config) { c.Byzantine = -1 }, "--byzantine", "negative"},
 		{"no heights", func(c *Config) { c.Heights = 0 }, "--heights", "at least 1"},
-		{"unknown strategy", func(c *Config) { c.Strategy = "rogue-act"; c.Byzantine = 1 }, "--strategy", "equivocate, lie-sensor, false-outcome, forge"},
+		{"unknown strategy", func(c *Config) { c.Strategy = "rogue"; c.Byzantine = 1 }, "--strategy", "equivocate, lie-sensor, false-outcome, rogue-act, forge"},
 		{"none with adversaries", func(c *Config) { c.Strategy = "none"; c.Byzantine = 1 }, "--strategy", "--byzantine 0"},
 		{"drop above 1", func(c *Config) { c.Drop = 1.5 }, "--drop", "probability"},
 		{"negative dup", func(c *Config) { c.Duplicate = -0.1 }, "--dup", "probability"},

@@ -55,14 +55,14 @@ func spread(times []time.Duration) string {
 	return fmt.Sprintf("fastest %s, median %s, slowest %s", times[0], times[len(times)/2], times[len(times)-1])
 }
 
-var groundsOf = map[string]string{"lie-sensor": wire.AccuseReadings, "false-outcome": wire.AccuseWitness}
+var groundsOf = map[string]string{"lie-sensor": wire.AccuseReadings, "false-outcome": wire.AccuseWitness, "rogue-act": wire.AccuseRogue}
 
 // TestRun_DetectsLiars is the done-when of the issue for the adversaries
 // that lie about the world: with 7 nodes and 2 of them, or 4 and 1, every
 // liar — and nobody else — is ejected, whatever the seed, although the
 // liars also slander an honest node together.
 func TestRun_DetectsLiars(t *testing.T) {
-	for _, strategy := range []string{"lie-sensor", "false-outcome"} {
+	for _, strategy := range []string{"lie-sensor", "false-outcome", "rogue-act"} {
 		for _, size := range []struct{ n, f int }{{7, 2}, {4, 1}} {
 			t.Run(fmt.Sprintf("%s/n=%d", strategy, size.n), func(t *testing.T) {
 				t.Parallel()
@@ -107,6 +107,11 @@ func TestRun_DetectsLiarsUnderFaults(t *testing.T) {
 			"1,2,6,7|3-5@1s-3s", "3@200ms-3s;1@4s-6s;2@4500ms-5s", 8 * time.Second, 0, 60, 0, true, true},
 		{"heavy loss", 4, 1, "false-outcome", 0.3, 0.1,
 			"1|2-4@300ms-2s", "2@1s-3s", 5 * time.Second, 0, 60, 0, true, true},
+		// Witnesses that fall behind see pins rise before they know why.
+		{"rogue drives while witnesses lag", 7, 2, "rogue-act", 0.1, 0.05,
+			"1,2|3-7@1s-9s;4|1-3,5-7@10s-14s", "3@2s-6s;5@7s-12s", 20 * time.Second, 0, 60, 30 * time.Millisecond, true, true},
+		{"a rogue among four, performers crashing", 4, 1, "rogue-act", 0.2, 0.05,
+			"1|2-4@500ms-4s", "2@1s-3s;3@5s-8s", 12 * time.Second, 0, 60, 0, true, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -80,8 +80,10 @@
 // equivocate, forge, replay, twins (the key runs as two honest processes with
 // different views of the network) and random. A ReportStrategy lies about the
 // world instead (liars.go): lie-sensor signs false readings, false-outcome
-// reports actions it never performed, and both slander the same honest
-// node together. Adversaries report, but never audit or witness. New
+// reports actions it never performed, rogue-act drives its pin with no
+// assignment (caught by every honest node watching the pins, pins.go), and
+// they all slander the same honest node together. Adversaries report, but
+// never audit or witness. New
 // strategies register in the strategies table; AppStrategy is the hook for
 // adversaries that lie at the application level.
 //
@@ -95,7 +97,7 @@
 // height; no honest node was ejected; after the faults ended every honest
 // node caught up (liveness); and, when there are at most f adversaries,
 // every one running a strategy the cluster must detect (equivocate,
-// lie-sensor, false-outcome) was ejected by the end of the run
+// lie-sensor, false-outcome, rogue-act, mixed) was ejected by the end of the run
 // ("not-ejected", which like liveness fails the run without being a safety
 // violation). Violations are listed in the Result.
 //

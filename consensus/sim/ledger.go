@@ -47,7 +47,7 @@ const (
 )
 
 // accuseReasons are the reasons an accusation may give.
-var accuseReasons = []string{wire.AccuseReadings, wire.AccuseWitness}
+var accuseReasons = []string{wire.AccuseReadings, wire.AccuseWitness, wire.AccuseRogue}
 
 // accusation is one parsed accusation entry.
 type accusation struct {

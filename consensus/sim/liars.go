@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"time"
 
 	"github.com/seed44533760/pact/agent/wire"
 	"github.com/seed44533760/pact/consensus"
@@ -100,3 +101,38 @@ func (m *mixed) Sense(a *Adversary, value float64) (float64, bool) { return m.li
 func (*mixed) Act(*Adversary, string) (bool, bool) { return false, true }
 
 func (*mixed) Accuse(a *Adversary) []Charge { return slander(a, wire.AccuseReadings) }
+
+// RogueStrategy is implemented by strategies that drive the adversary's
+// pin with no assignment (the agent's rogue-act mode).
+type RogueStrategy interface {
+	ReportStrategy
+
+	// Rogue says, every AuditEvery, whether the adversary drives its pin
+	// now, for as long as an action would.
+	Rogue(a *Adversary) bool
+}
+
+// rogueAct performs its assignments like an honest node, and besides
+// drives its pin at random, about every other second; it slanders like the
+// other liars.
+type rogueAct struct{ passthrough }
+
+var _ RogueStrategy = rogueAct{}
+
+func (rogueAct) Sense(_ *Adversary, value float64) (float64, bool) { return value, true }
+
+func (rogueAct) Act(*Adversary, string) (bool, bool) { return true, true }
+
+func (rogueAct) Accuse(a *Adversary) []Charge { return slander(a, wire.AccuseRogue) }
+
+func (rogueAct) Rogue(a *Adversary) bool { return a.Rand.IntN(2) == 0 }
+
+// actRogue lets a RogueStrategy drive its pin.
+func (s *simulation) actRogue(p *process) {
+	rs, ok := p.strategy.(RogueStrategy)
+	if !ok || !rs.Rogue(p.adv) {
+		return
+	}
+	start := (s.now + driveLead).Truncate(time.Millisecond)
+	s.world.drive(p.num, start, start+driveFor)
+}

@@ -43,6 +43,7 @@ type process struct {
 	// of its memory. The auditor and the watches are honest processes'.
 	auditor   *audit.Auditor
 	watches   map[string]watch // action instance → what it watches
+	pins      *pinWatcher      // every other validator's pin (pins.go)
 	outbox    map[uint64]*pendingOutcome
 	outboxSeq uint64
 	accusedAt map[accuseKey]uint64 // height of its latest accusation
@@ -93,6 +94,11 @@ func (p *process) addStats(sum *ConsensusStats) {
 // and a node resuming at the next height with the persisted guard.
 func (s *simulation) start(p *process) error {
 	app := newApplication(s.cluster, s.genesis, s.verifier)
+	if p.honest {
+		p.pins = newPinWatcher(s.now)
+		app.onBook = func(h uint64, op consensus.Entry, vals *consensus.ValidatorSet) { s.book(p, h, op, vals) }
+		app.onMark = func(h uint64, node consensus.NodeID, nonce string) { s.onMark(p, h, node, nonce) }
+	}
 	vals := s.genesis
 	for i := range p.store.log {
 		vals = app.Apply(uint64(i+1), p.store.log[i].Block.Entries, vals)
@@ -142,7 +148,7 @@ func (s *simulation) start(p *process) error {
 func (s *simulation) crash(p *process) {
 	p.past = append(p.past, p.node.Stats())
 	p.node, p.app, p.down = nil, nil, true
-	p.auditor, p.watches, p.outbox, p.accusedAt = nil, nil, nil, nil
+	p.auditor, p.watches, p.pins, p.outbox, p.accusedAt = nil, nil, nil, nil, nil
 	s.world.fall(p.num, s.now)
 }
 

@@ -80,6 +80,9 @@ type ReportStats struct {
 	Accusations         uint64 `json:"accusations"`
 	Decided             uint64 `json:"accusations_decided"`
 	HonestAgainstHonest uint64 `json:"honest_against_honest"`
+	// Marks counts the markers honest witnesses proposed to judge the
+	// pins they watch (pins.go).
+	Marks uint64 `json:"marks"`
 	// Network counts the reports' deliveries, like Messages.
 	Network MessageStats `json:"network"`
 }

@@ -347,7 +347,7 @@ func (s *simulation) handle(ev *event) {
 		}
 	case evWorkload:
 		s.entries++
-		e := OpEntry(strconv.FormatUint(s.entries, 10))
+		e := timedOp(s.entries, s.now)
 		s.gossipEntry(nil, e)
 		next := s.cfg.EntryEvery
 		if s.caughtUp {
@@ -391,6 +391,10 @@ func (s *simulation) handle(ev *event) {
 	case evAudit:
 		if p := s.procs[ev.proc]; !p.down {
 			s.audit(p)
+			s.actRogue(p)
+			if p.pins != nil {
+				s.watchPins(p)
+			}
 		}
 		s.queue.push(event{at: s.now + AuditEvery, kind: evAudit, proc: ev.proc})
 	case evReport:

@@ -30,8 +30,8 @@ type Strategy interface {
 }
 
 // AppStrategy is implemented by strategies that also cheat with entries:
-// what they propose and which blocks they accept (the hook for adversaries
-// such as rogue-act). Lies about the world go through ReportStrategy.
+// what they propose and which blocks they accept. Lies about the world go
+// through ReportStrategy.
 type AppStrategy interface {
 	Strategy
 
@@ -68,7 +68,7 @@ type ReportStrategy interface {
 // Charge is one accusation an adversary makes.
 type Charge struct {
 	Node   consensus.NodeID
-	Reason string // "inconsistent-readings" or "witness-contradiction"
+	Reason string // "inconsistent-readings", "witness-contradiction" or "unassigned-drive"
 }
 
 // Delivery is one message an adversary sends: Bytes go to every process
@@ -153,14 +153,14 @@ type strategyInfo struct {
 }
 
 // strategies is every implemented strategy, in the order `pact sim -h` lists
-// them. Later phases add theirs here (rogue-act, flood, mixed); a name is
-// accepted only once it is implemented.
+// them.
 var strategies = []strategyInfo{
 	{name: "none", summary: "every node is honest (needs --byzantine 0)"},
 	{name: "silent", summary: "adversaries send nothing, like crashed nodes", build: func() Strategy { return silent{} }},
 	{name: "equivocate", summary: "every proposal and vote goes out in two conflicting signed versions, each to a random half of the peers", build: newEquivocate, detected: true},
 	{name: "lie-sensor", summary: "signed readings that lie (8 °C high, stuck at 21 °C, random 0-50 °C, 30 s each); the liars slander one honest node together", build: func() Strategy { return &lieSensor{} }, detected: true},
 	{name: "false-outcome", summary: "ok outcomes for actions whose pin it never drives; the liars slander one honest node together", build: func() Strategy { return falseOutcome{} }, detected: true},
+	{name: "rogue-act", summary: "performs its actions, and drives its pin about every other second with no assignment; the liars slander one honest node together", build: func() Strategy { return rogueAct{} }, detected: true},
 	{name: "forge", summary: "messages in honest nodes' names, corrupted signatures, garbage bytes, other-cluster signatures, forged certificates", build: func() Strategy { return &forge{} }},
 	{name: "replay", summary: "re-sends old messages it has seen, from anyone, alongside its own traffic", build: func() Strategy { return &replay{} }},
 	{name: "flood", summary: "with every message, eight of its own earlier ones again to every peer (not ejected here: the agent's transport limits and accuses floods)", build: func() Strategy { return &flood{} }},
