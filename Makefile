@@ -65,7 +65,13 @@ DEMOFLAGS ?=
 STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK := bin/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 
-.PHONY: build cross test test-race test-arm64 test-armv6 bench lint demo clean help need-go need-cc need-qemu need-mosquitto
+# nfpm packs the .deb (make deb). Pinned like staticcheck, into bin/tools,
+# and not a module dependency.
+NFPM_VERSION ?= v2.45.2
+NFPM := bin/tools/nfpm-$(NFPM_VERSION)/nfpm
+DIST ?= dist
+
+.PHONY: build cross test test-race test-cross test-arm64 test-armv6 bench lint demo deb deb-check clean help need-go need-cc need-qemu need-mosquitto
 
 build: need-go
 	CGO_ENABLED=0 GOOS=$(GOOS) GOARCH=$(GOARCH) $(if $(filter arm,$(GOARCH)),GOARM=$(GOARM)) \
@@ -78,7 +84,11 @@ cross: need-go
 	$(MAKE) --no-print-directory build GOOS=linux GOARCH=arm GOARM=6
 	$(MAKE) --no-print-directory build GOOS=$(HOST_GOOS) GOARCH=$(HOST_GOARCH)
 
-test: test-race test-arm64 test-armv6
+test: test-race test-cross
+
+# The test binaries of the Pis' architectures, under qemu-user (natively on a
+# 64-bit Pi): every package on arm64, the hardware layer on armv6.
+test-cross: test-arm64 test-armv6
 
 test-race: need-go need-cc need-mosquitto
 	CGO_ENABLED=1 $(HOSTENV) $(GO) test -race $(TESTFLAGS) ./...
@@ -111,8 +121,22 @@ demo:
 	$(MAKE) --no-print-directory build GOOS=$(HOST_GOOS) GOARCH=$(HOST_GOARCH)
 	$(HOST_BIN) demo $(DEMOFLAGS)
 
+# The Debian package of the binary `make build` makes for GOARCH/GOARM:
+# $(DIST)/pact_<version>_<debarch>.deb (packaging/README.md).
+deb: build $(NFPM)
+	scripts/build-deb.sh $(NFPM) $(BIN) $(GOOS) $(GOARCH) '$(GOARM)' '$(VERSION)' '$(COMMIT)' $(DIST)
+
+$(NFPM):
+	@$(MAKE) --no-print-directory need-go
+	$(HOSTENV) GOBIN=$(CURDIR)/$(dir $(NFPM)) $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
+
+# Builds the arm64 and host packages and checks them: contents, unit,
+# maintainer scripts (scripts/check-deb.sh). Installs nothing on this machine.
+deb-check: need-go $(NFPM)
+	GO=$(GO) NFPM=$(NFPM) scripts/check-deb.sh
+
 clean:
-	rm -rf bin/ coverage.out *.test *.prof
+	rm -rf bin/ dist/ coverage.out *.test *.prof
 
 need-go:
 	@command -v $(GO) >/dev/null 2>&1 || { echo "make: '$(GO)' not found on PATH: install Go 1.26 or newer (https://go.dev/dl) and add its bin directory to PATH" >&2; exit 1; }
@@ -130,7 +154,10 @@ help:
 	@echo "make [build]     build bin/<goos>-<goarch>/pact (GOARCH=arm64 | GOARCH=arm GOARM=7|6 for Pis)"
 	@echo "make cross       build linux arm64, armv7, armv6 and the host"
 	@echo "make test        go test -race, then the linux/arm64 tests and the armv6 hardware tests under qemu-user (ARM_TESTFLAGS=$(ARM_TESTFLAGS))"
+	@echo "make test-cross  only the linux/arm64 tests and the armv6 hardware tests under qemu-user"
 	@echo "make bench       benchmarks (BENCH=regex BENCHTIME=1s BENCHPKG=./...)"
 	@echo "make lint        go vet and staticcheck $(STATICCHECK_VERSION)"
 	@echo "make demo        build, then run pact demo: 5 agents (1 equivocating) and an MQTT broker in one process, narrated (DEMOFLAGS=...)"
-	@echo "make clean       remove bin/"
+	@echo "make deb         build $(DIST)/pact_<version>_<debarch>.deb for GOARCH/GOARM (arm64, armhf, host) with nfpm $(NFPM_VERSION)"
+	@echo "make deb-check   build the arm64 and host packages and check their contents, systemd unit and maintainer scripts"
+	@echo "make clean       remove bin/ and dist/"
