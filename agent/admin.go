@@ -27,7 +27,8 @@ type adminServer struct {
 // Admin endpoints: GET the status; POST an entry (JSON, as agreed.Entry
 // encodes it) for the cluster to decide — how `pact admit` hands in an
 // operator-signed admission; GET the ejections with their evidence
-// (EjectionsReport) — what `pact evidence` checks and explains.
+// (EjectionsReport) — what `pact evidence` checks and explains. GET
+// AdminMetricsPath (metrics.go) serves Prometheus metrics.
 const (
 	AdminPath          = "/v1/status"
 	AdminEntriesPath   = "/v1/entries"
@@ -68,6 +69,7 @@ func newAdminServer(addr string, a *Agent) (*adminServer, error) {
 		w.WriteHeader(http.StatusAccepted)
 	})
 	mux.HandleFunc("GET "+AdminEjectionsPath, getJSON(func(ctx context.Context) (any, error) { return a.Ejections(ctx) }))
+	mux.Handle("GET "+AdminMetricsPath, a.metrics.handler) // metrics.go
 	return &adminServer{ln: ln, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}, nil
 }
 

@@ -51,6 +51,16 @@ type Options struct {
 	// connects to the agent file's mqtt.url, or reports nowhere without
 	// one. The agent closes it at shutdown.
 	Reports report.Reports
+
+	// LogLevel, when set, is the level Logger's handler checks: Reload
+	// changes it when log.level changes. Without it a new level waits for
+	// a restart.
+	LogLevel *slog.LevelVar
+
+	// Notifier, when set, receives the systemd notifications (READY=1,
+	// STATUS=, WATCHDOG=1, STOPPING=1; notify.go); otherwise the agent
+	// notifies systemd when NOTIFY_SOCKET is set, and nobody when not.
+	Notifier Notifier
 }
 
 // Agent is one running node. Build it with New, run it with Run.
@@ -127,9 +137,12 @@ type Agent struct {
 	junk           map[string]*junkCount  // refused entries by sender (junk.go)
 	decidedAt      map[[32]byte]time.Time // entry digest → when it was decided here
 	decidedOrder   [][32]byte
-	inspectReq     chan func()          // runs a function on the loop (tests' window on the state)
-	auditor        *audit.Auditor       // readings consistency (audit_loop.go)
-	disturbed      map[string]time.Time // zone → until when actuators may make its readings disagree
+	inspectReq     chan func()             // runs a function on the loop (tests' window on the state; /metrics' snapshot)
+	metrics        *agentMetrics           // Prometheus registry and instruments (metrics.go)
+	auditor        *audit.Auditor          // readings consistency (audit_loop.go)
+	disturbed      map[string]time.Time    // zone → until when actuators may make its readings disagree
+	effectStarts   map[string]*effectStart // instance → the median when assigned (effect.go)
+	effectHistory  map[string][]EffectRun  // action → its recent judged runs
 	evidenceAt     map[string]evidenceMark
 	ejectedWhen    map[string]time.Time
 	runCtx         context.Context
@@ -139,6 +152,9 @@ type Agent struct {
 	// called on the loop goroutine after each decided height has been
 	// persisted and applied. It must not block.
 	onDecided func(*consensus.Commit)
+
+	sd     *notifier   // systemd notifications (notify.go); nil when not under systemd
+	reload reloadState // SIGHUP (reload.go)
 
 	closeOnce sync.Once
 }
@@ -188,9 +204,13 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 		decidedAt:      map[[32]byte]time.Time{},
 		inspectReq:     make(chan func()),
 		disturbed:      map[string]time.Time{},
+		effectStarts:   map[string]*effectStart{},
+		effectHistory:  map[string][]EffectRun{},
 		evidenceAt:     map[string]evidenceMark{},
 		ejectedWhen:    map[string]time.Time{},
 	}
+	a.sd = newNotifier(opts.Notifier, a.log)
+	a.reload = newReloadState(acfg, opts)
 	built := a // a is nil once a failing return has run
 	defer func() {
 		if err != nil {
@@ -206,15 +226,15 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 		a.log.Info("created identity key", "file", acfg.KeyFile, "public_key", identity.Public(key))
 	}
 	a.key = key
-	if err := config.CheckIdentity(acfg, cluster, key.Public().(ed25519.PublicKey)); err != nil {
-		return nil, err
-	}
 
 	a.store, err = store.Open(filepath.Join(acfg.DataDir, "pact.db"), cluster.Name, consensus.NodeID(acfg.Node), &store.Options{KeepHeights: acfg.KeepHeights})
 	if err != nil {
 		return nil, fmt.Errorf("state: %w (pact refuses to sign with damaged state; see docs on restoring a node)", err)
 	}
 	if err := a.restoreState(); err != nil {
+		return nil, err
+	}
+	if err := a.checkIdentity(); err != nil {
 		return nil, err
 	}
 	a.state.SetRules(agreed.Rules{
@@ -270,6 +290,7 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 		return nil, err
 	}
 	a.reports = a.adversary.muteReports(a.reports) // adversary.go: a silent node publishes nothing
+	a.metrics = newMetrics(a)
 	if !opts.NoAdmin {
 		a.admin, err = newAdminServer(acfg.Admin, a)
 		if err != nil {
@@ -294,6 +315,29 @@ func (a *Agent) openBoard(b hw.Board) error {
 	a.board = b
 	for path, reason := range hwspec.Missing(hwspec.Spec(a.acfg), b) {
 		a.log.Warn("hardware device not available; not advertised", "key", path, "reason", reason)
+	}
+	return nil
+}
+
+// checkIdentity refuses a key that is not the one the agreed state holds
+// for this node while it is a validator: nothing it signed would count.
+// Before the first decided height the state is the cluster file's genesis,
+// which cannot tell that the node was retired since: a replacement (a new
+// SD card, a new key) under a genesis name starts with a warning and follows
+// the cluster as a candidate, without a vote until pact retire has removed
+// the old key and pact admit has admitted the new one.
+func (a *Agent) checkIdentity() error {
+	pub := a.key.Public().(ed25519.PublicKey)
+	if a.state.Height == 0 {
+		if err := config.CheckIdentity(a.acfg, a.cluster, pub); err != nil {
+			a.log.Warn("this node's key is not the one the cluster file lists for it: it starts as a replacement, with no vote until an operator runs pact retire "+a.name+" (if not done yet) and pact admit "+a.name,
+				"public_key", identity.Public(a.key), "problem", err)
+		}
+		return nil
+	}
+	if want, ok := a.state.ValidatorKey(a.name); ok && !want.Equal(pub) {
+		return a.acfg.ProblemAt("key_file", fmt.Sprintf("%s holds public key %s, but the cluster holds %s for validator %s at height %d; use the right key file, or retire %s (pact retire) and admit this key (pact admit)",
+			a.acfg.KeyFile, identity.PublicKeyString(pub), identity.PublicKeyString(want), a.name, a.state.Height, a.name))
 	}
 	return nil
 }
@@ -453,6 +497,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			return fmt.Errorf("membership: %w", err)
 		}
 	}
+	a.sd.ready(a.statusLine(), time.Now()) // notify.go: listening, and joining or retrying
 	a.publishCapabilities(a.doc)
 	a.resumeExecutions()
 	a.workerWG.Add(2)
@@ -460,6 +505,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	go a.monitorWitnesses()
 	a.startAdversary(ctx) // adversary.go: rogue-act, forge, replay, flood; nothing for an honest node
 	err := a.loop(ctx)
+	a.sd.stopping()
 	cancel()
 	a.shutdown()
 	if errors.Is(err, context.Canceled) {

@@ -29,6 +29,7 @@ type testCluster struct {
 	size      int                // genesis validators
 	zone      string             // every node's zone when set; zone-0/zone-1 alternate otherwise
 	adversary map[string]string  // node → adversary mode
+	allFans   bool               // every node has a fan relay, not only the odd ones
 }
 
 func newTestCluster(t testing.TB, ipBase string, validators int, extra ...string) *testCluster {
@@ -86,7 +87,7 @@ func (tc *testCluster) addNode(t testing.TB, i int, clusterFile string) string {
 	}
 	seeds := fmt.Sprintf("[%s1:7946, %s2:7946]", tc.ipBase, tc.ipBase)
 	fan := ""
-	if i%2 == 1 {
+	if i%2 == 1 || tc.allFans {
 		fan = "\n    - {name: fan, kind: relay, pin: GPIO27}"
 	}
 	agentFile := fmt.Sprintf(`node: %s

@@ -34,6 +34,7 @@ type counters struct {
 	readings, abandoned               uint64
 	observations, refusedObservations uint64
 	accusationsMade, accusationsHeard uint64
+	effectsContradicted               uint64 // ok outcomes the sensors did not bear out (effect.go)
 	refusedAccusations                uint64
 	auditRefused                      uint64
 }
@@ -69,10 +70,12 @@ func (a *Agent) loop(ctx context.Context) error {
 				a.judgeDrives()
 				a.judgeJunk()
 				a.auditReadings()
+				a.judgeEffects()
 			}
 			if a.triggersDue {
 				a.checkTriggers()
 			}
+			a.sd.tick(time.Now(), a.statusLine) // notify.go: the watchdog is fed from here
 		case in, ok := <-inbound:
 			if !ok {
 				return errors.New("transport closed")
@@ -94,6 +97,9 @@ func (a *Agent) loop(ctx context.Context) error {
 			a.sawOn(s)
 		case f := <-a.inspectReq:
 			f()
+		case req := <-a.reload.requests: // SIGHUP (reload.go)
+			req.reply <- a.applyReload(req.acfg, req.cluster)
+			requests = a.reports.Requests() // the reporter may have been replaced
 		case reply := <-a.statusReq:
 			reply <- a.status()
 		case reply := <-a.ejectionsReq: // pact evidence (evidence_admin.go)
@@ -112,6 +118,7 @@ func (a *Agent) loop(ctx context.Context) error {
 			a.retryRequests()
 			a.flush()
 		}
+		a.metrics.noteActive(a.node) // metrics.go: when a height's work started, for decision latency
 	}
 }
 
@@ -278,9 +285,13 @@ func (a *Agent) decided(c *consensus.Commit) {
 				a.ejectedWhen[e.Eject.Node] = time.Now()
 				a.log.Warn("node ejected", "ejected", e.Eject.Node, "reason", e.Eject.Reason, "height", c.Block.Height)
 			}
+			if e.Type == agreed.TypeRetire {
+				a.log.Warn("node retired by an operator", "retired", e.Retire.Node, "operator", e.Retire.Operator, "reason", e.Retire.Reason, "height", c.Block.Height)
+			}
 		}
 		delete(a.own, string(raw))
 	}
+	a.metrics.decided(c, entries) // metrics.go: decision latency, ejections
 	a.publishDecision(c, entries)
 	a.noteDecidedEntries(c.Block.Entries)
 	a.adversary.noteDecided(c.Block.Entries)

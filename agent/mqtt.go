@@ -9,9 +9,11 @@ import (
 
 	"github.com/seed44533760/pact/agent/agreed"
 	"github.com/seed44533760/pact/agent/capability"
+	"github.com/seed44533760/pact/agent/config"
 	"github.com/seed44533760/pact/agent/report"
 	"github.com/seed44533760/pact/agent/wire"
 	"github.com/seed44533760/pact/consensus"
+	"github.com/seed44533760/pact/internal/version"
 )
 
 // requestBuffer is how many requests may wait for the loop: a burst of a
@@ -25,14 +27,7 @@ func (a *Agent) setupReports(opts Options) error {
 	case opts.Reports != nil:
 		a.reports = opts.Reports
 	case a.acfg.MQTT.URL != "":
-		cfg := report.FromAgent(a.acfg.MQTT, a.cluster.Name, a.name)
-		cfg.Outbox = a.store.Outbox()
-		cfg.NextBDSeq = report.FileBDSeq(filepath.Join(a.acfg.DataDir, "mqtt.bdseq"))
-		cfg.Operators = a.cluster.OperatorKeys()
-		cfg.AllowUnsignedRequests = a.cluster.AllowUnsignedRequests
-		cfg.Logger = a.log
-		cfg.RequestBuffer = requestBuffer
-		r, err := report.New(cfg)
+		r, err := report.New(a.reporterConfig(a.acfg.MQTT))
 		if err != nil {
 			return fmt.Errorf("mqtt: %w", err)
 		}
@@ -41,6 +36,50 @@ func (a *Agent) setupReports(opts Options) error {
 		a.reports = noReports{}
 	}
 	return nil
+}
+
+// reporterConfig is the Reporter's configuration for the mqtt section m:
+// at start (setupReports) and when a reload changed it (reload.go). Every
+// Reporter of the node shares the store's outbox, so what one could not
+// send the next one does.
+func (a *Agent) reporterConfig(m config.MQTT) report.Config {
+	cfg := report.FromAgent(m, a.cluster.Name, a.name)
+	cfg.Outbox = a.store.Outbox()
+	cfg.NextBDSeq = report.FileBDSeq(filepath.Join(a.acfg.DataDir, "mqtt.bdseq"))
+	cfg.Operators = a.cluster.OperatorKeys()
+	cfg.AllowUnsignedRequests = a.cluster.AllowUnsignedRequests
+	cfg.Logger = a.log
+	cfg.RequestBuffer = requestBuffer
+	if cfg.HomeAssistant != nil {
+		cfg.HomeAssistant.SWVersion = version.Version
+		cfg.HomeAssistant.Actions = make(map[string]config.Needs, len(a.cluster.Actions))
+		for name, act := range a.cluster.Actions {
+			cfg.HomeAssistant.Actions[name] = act.Needs
+		}
+	}
+	return cfg
+}
+
+// discoveryRemover is the part of a Reports that can take the node's Home
+// Assistant entities off the broker (report.Reporter, report.Memory).
+type discoveryRemover interface{ RemoveDiscovery() error }
+
+// removeDiscovery takes the node's Home Assistant entities off the broker
+// before a reload closes the reporter, when the new settings no longer
+// publish them (off, or another prefix). Done at a reload only: at a
+// restart the node does not know what an earlier run published.
+func (a *Agent) removeDiscovery(old, next config.MQTT) {
+	was, is := old.HomeAssistant, next.HomeAssistant
+	if !was.Enabled || old.URL == "" || (is.Enabled && is.Prefix == was.Prefix && next.URL != "") {
+		return
+	}
+	if rm, ok := a.reports.(discoveryRemover); ok {
+		if err := rm.RemoveDiscovery(); err != nil {
+			a.log.Warn("home assistant: removing the entities", "err", err)
+			return
+		}
+		a.log.Info("home assistant: entities removed", "prefix", was.Prefix)
+	}
 }
 
 // closeReports says goodbye to the broker; what is still in the outbox is
@@ -102,6 +141,8 @@ func decisionEntry(e *agreed.Entry) wire.DecisionEntry {
 		d.Node, d.Key, d.Operator = e.Admit.Node, e.Admit.Key, e.Admit.Operator
 	case agreed.TypeEject:
 		d.Node, d.Reason = e.Eject.Node, e.Eject.Reason
+	case agreed.TypeRetire:
+		d.Node, d.Key, d.Operator, d.Reason = e.Retire.Node, e.Retire.Key, e.Retire.Operator, e.Retire.Reason
 	case agreed.TypeAssign:
 		s := e.Assign
 		d.Action, d.Instance, d.RequestID, d.Performer = s.Action, s.Instance, s.RequestID, s.Performer

@@ -61,6 +61,7 @@ func (a *Agent) recordOutcome(o *wire.Outcome) {
 	}
 	a.known[o.Instance] = o
 	a.checkWitness(o.Instance)
+	a.effectOutcome(o)
 	if o.OK {
 		a.counters.outcomesOK++
 	} else {
@@ -87,6 +88,7 @@ func (a *Agent) outcomeOf(instance string) (seen, ok bool) {
 // moved on.
 func (a *Agent) performedOutcome(o *wire.Outcome) {
 	a.counters.performed++
+	a.metrics.performedOutcome(o)
 	a.recordOutcome(o)
 	if a.silenced() {
 		return
@@ -173,6 +175,8 @@ func (a *Agent) checkDeadlines() {
 		switch seen, _ := a.outcomeOf(inst); {
 		case a.state.IsEjected(as.Performer):
 			reason = agreed.ReasonPerformerEjected
+		case a.state.IsRetired(as.Performer):
+			reason = agreed.ReasonPerformerRetired
 		case seen:
 			reason = agreed.ReasonFailed
 		case time.Since(info.since) >= act.Deadline+deadlineGrace(act.Deadline):

@@ -65,6 +65,7 @@ func (a *Agent) queuePerformances(c *consensus.Commit, entries []*agreed.Entry) 
 		}
 		a.openAssignment(as)
 		a.disturb(as.Action, as.Performer, as.Duration)
+		a.effectAssigned(as)
 		if as.Height != c.Block.Height {
 			continue // moved on in a later block this node has applied too
 		}
@@ -136,6 +137,7 @@ func (a *Agent) perform(ctx context.Context, j job) *wire.Outcome {
 	if ctx.Err() != nil {
 		return nil
 	}
+	a.metrics.drove(j, time.Since(started), err)
 	o.Started, o.Finished = wire.Timestamp(started), wire.Timestamp(time.Now())
 	o.Readback = readback
 	o.OK = err == nil

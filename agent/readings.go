@@ -65,7 +65,12 @@ func (a *Agent) readSensors(ctx context.Context) *wire.Readings {
 		sctx, cancel := context.WithTimeout(ctx, time.Second)
 		x, err := s.Sense(sctx)
 		cancel()
-		if err != nil || math.IsNaN(x.Value) || math.IsInf(x.Value, 0) {
+		if ctx.Err() != nil {
+			return nil // stopping: not the sensor's fault
+		}
+		ok := err == nil && !math.IsNaN(x.Value) && !math.IsInf(x.Value, 0)
+		a.metrics.sensed(s.Name(), ok)
+		if !ok {
 			continue
 		}
 		r.Readings = append(r.Readings, wire.Reading{Sensor: x.Sensor, Kind: string(x.Kind), Value: x.Value, Unit: x.Unit})

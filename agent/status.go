@@ -29,6 +29,7 @@ type Status struct {
 	// what `pact admit` signs an admission for.
 	CandidateKeys map[string]string               `json:"candidate_keys"`
 	Ejected       []string                        `json:"ejected"`
+	Retired       []string                        `json:"retired"` // by pact retire; pact admit brings them back
 	Capabilities  map[string]*capability.Document `json:"capabilities"`
 	// Announced are documents peers announced that are not committed (yet):
 	// candidates', and validators' changes on their way to a decision.
@@ -74,6 +75,7 @@ func (a *Agent) status() Status {
 		Validator:     a.node.Validators().Has(consensusID(a.name)),
 		Validators:    a.state.ValidatorNames(),
 		Ejected:       a.state.EjectedNames(),
+		Retired:       a.state.RetiredNames(),
 		Capabilities:  maps.Clone(a.state.Capabilities), // the loop keeps writing its own
 		Announced:     maps.Clone(a.announced),
 		Members:       []MemberStatus{},
@@ -108,6 +110,10 @@ func (a *Agent) status() Status {
 	return s
 }
 
+// counterMap is the counters `pact status --json` shows and /metrics
+// exports (metrics_loop.go): monotonic totals, and a few levels (pending,
+// open, connected, health_score) that metricFamilies marks as gauges. Loop
+// goroutine only: the consensus node's stats are the loop's.
 func (a *Agent) counterMap() map[string]uint64 {
 	st := a.node.Stats()
 	ts := a.net.Stats()
@@ -122,6 +128,16 @@ func (a *Agent) counterMap() map[string]uint64 {
 		"consensus_catchup_applied":  st.CatchUpApplied,
 		"consensus_catchup_served":   st.CatchUpServed,
 		"consensus_bad_certificates": st.BadCertificates,
+		"consensus_duplicates":       st.Duplicates,
+		"consensus_malformed":        st.Malformed,
+		"consensus_not_proposer":     st.NotProposer,
+		"consensus_stale":            st.Stale,
+		"consensus_future_buffered":  st.FutureBuffered,
+		"consensus_future_dropped":   st.FutureDropped,
+		"consensus_invalid_blocks":   st.InvalidBlocks,
+		"consensus_dropped_entries":  st.DroppedEntries,
+		"consensus_bad_prepared":     st.BadPreparedBlocks,
+		"consensus_pending":          uint64(a.node.Status().Pending),
 		"agent_refused_messages":     a.counters.refusedMessages,
 		"agent_refused_entries":      a.counters.refusedEntries,
 		"agent_store_errors":         a.counters.storeErrors,
@@ -141,8 +157,10 @@ func (a *Agent) counterMap() map[string]uint64 {
 		"observations_made":          a.counters.observations,
 		"observations_refused":       a.counters.refusedObservations,
 		"accusations_made":           a.counters.accusationsMade,
+		"effects_contradicted":       a.counters.effectsContradicted,
 		"accusations_heard":          a.counters.accusationsHeard,
 		"accusations_refused":        a.counters.refusedAccusations,
+		"readings_audit_refused":     a.counters.auditRefused,
 	}
 	rs := a.reports.Stats()
 	for k, v := range map[string]uint64{
@@ -151,6 +169,7 @@ func (a *Agent) counterMap() map[string]uint64 {
 		"pending": uint64(rs.Pending), "published": rs.Published, "dropped": rs.Dropped,
 		"requests_received": rs.RequestsReceived, "requests_malformed": rs.RequestsMalformed,
 		"requests_refused": rs.RequestsRefused, "requests_dropped": rs.RequestsDropped,
+		"requests_delivered": rs.RequestsDelivered, "connected": boolCount(rs.Connected),
 	} {
 		m["mqtt_"+k] = v
 	}
@@ -160,8 +179,32 @@ func (a *Agent) counterMap() map[string]uint64 {
 		"unknown_sender": ts.UnknownSender, "rate_limited": ts.RateLimited, "busy": ts.Busy,
 		"inbound_full": ts.InboundFull, "sent_best_effort": ts.SentBestEffort,
 		"sent_reliable": ts.SentReliable, "send_errors": ts.SendErrors,
+		"candidate_status": ts.CandidateStatus, "oversize_reliable": ts.OversizeReliable,
+		"send_queue_full": ts.SendQueueFull, "send_dropped": ts.SendDropped,
 	} {
 		m["transport_"+k] = v
 	}
+	if a.members != nil {
+		ms := a.members.Stats()
+		for k, v := range map[string]uint64{
+			"join_attempts": ms.JoinAttempts, "join_failures": ms.JoinFailures,
+			"refused_ejected": ms.RefusedEjected, "refused_wrong_key": ms.RefusedWrongKey,
+			"refused_bad_meta": ms.RefusedBadMeta, "refused_other": ms.RefusedOther,
+			"merges_refused": ms.MergesRefused, "hidden": ms.Hidden,
+			"suspicions": ms.Suspicions, "refutations": ms.Refutations,
+			"messages_received": ms.MessagesReceived, "messages_dropped": ms.MessagesDropped,
+			"mdns_queries": ms.MDNSQueries, "mdns_found": ms.MDNSFound,
+			"health_score": uint64(max(a.members.HealthScore(), 0)),
+		} {
+			m["membership_"+k] = v
+		}
+	}
 	return m
+}
+
+func boolCount(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -55,8 +55,11 @@ type Config struct {
 	// the set follows decisions but never signs a vote.
 	ID NodeID
 
-	// Signer signs this node's messages; its key must be the one Validators
-	// hold for ID.
+	// Signer signs this node's messages. The node votes only while
+	// Validators hold Signer's key for ID; under another key it follows
+	// decisions like a node outside the set: a node that replaces one whose
+	// key was lost, until the cluster has retired the old key and admitted
+	// the new one.
 	Signer Signer
 
 	// Verifier checks every signature the node receives.
@@ -169,8 +172,6 @@ func (c *Config) Validate() error {
 	}
 	if c.Validators == nil || c.Validators.Len() == 0 {
 		bad("Validators", "empty")
-	} else if v, ok := c.Validators.Get(c.ID); ok && c.Signer != nil && string(v.PubKey) != string(c.Signer.PublicKey()) {
-		bad("Signer", "public key does not match the validator set's key for %q", c.ID)
 	}
 	for _, t := range []struct {
 		name string

@@ -22,17 +22,42 @@ func TestConfig_ValidateReportsEveryProblem(t *testing.T) {
 	}
 }
 
-func TestConfig_SignerMustMatchTheValidatorKey(t *testing.T) {
+// A node whose ID the set holds under another key (a replacement with a
+// new key) runs, follows, and never signs a vote or a proposal.
+func TestNode_SignerWithAnotherKeyDoesNotVote(t *testing.T) {
 	kr := newKeyring(t, 4)
-	cfg := DefaultConfig()
-	cfg.Cluster, cfg.ID, cfg.Validators, cfg.App, cfg.Verifier = "c", "n1", kr.vals, testApp{}, Ed25519Verifier{}
-	cfg.Signer = kr.signers["n2"]
-	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "does not match") {
-		t.Fatalf("err = %v", err)
+	proposer := kr.vals.Proposer(1, 0)
+	other := NodeID("n1")
+	if proposer == other {
+		other = "n2"
 	}
-	cfg.Signer = kr.signers["n1"]
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		signer NodeID
+		votes  bool
+	}{{proposer, true}, {other, false}} {
+		cfg := DefaultConfig()
+		cfg.Cluster, cfg.ID, cfg.Validators, cfg.App, cfg.Verifier = "c", proposer, kr.vals, testApp{}, Ed25519Verifier{}
+		cfg.Signer = kr.signers[tc.signer]
+		n, err := NewNode(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.Propose(Entry("x"))
+		signed := 0
+		for range 10 * cfg.TimeoutPropose {
+			n.Tick()
+			if n.HasReady() {
+				for _, m := range n.Ready().Messages {
+					if m.Type == MsgProposal || m.Type == MsgPrevote || m.Type == MsgPrecommit {
+						signed++
+					}
+				}
+				n.Advance()
+			}
+		}
+		if (signed > 0) != tc.votes {
+			t.Errorf("signer %s: %d signed messages, want votes=%v", tc.signer, signed, tc.votes)
+		}
 	}
 }
 

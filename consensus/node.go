@@ -13,6 +13,7 @@ import (
 type Node struct {
 	cfg  Config
 	vals *ValidatorSet
+	self PublicKey // cfg.Signer's key: this node votes only while vals holds it for cfg.ID
 
 	height uint64
 	round  int32
@@ -177,6 +178,7 @@ func NewNode(cfg Config) (*Node, error) {
 	n := &Node{
 		cfg:           cfg,
 		vals:          cfg.Validators,
+		self:          cfg.Signer.PublicKey(),
 		height:        cfg.Height,
 		guard:         cfg.LastSigned,
 		pendingSet:    make(map[string]struct{}),
@@ -386,7 +388,12 @@ func (n *Node) rebroadcast() {
 
 func (n *Node) send(m Message) { n.out.Messages = append(n.out.Messages, m) }
 
-func (n *Node) isValidator() bool { return n.vals.Has(n.cfg.ID) }
+// isValidator reports whether this node may vote: the set holds its ID
+// with the key it signs with.
+func (n *Node) isValidator() bool {
+	v, ok := n.vals.Get(n.cfg.ID)
+	return ok && string(v.PubKey) == string(n.self)
+}
 
 func (n *Node) resetHeight() {
 	n.round, n.step = 0, StepPropose

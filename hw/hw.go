@@ -146,6 +146,11 @@ type Board interface {
 // word — the input's watches — is taken for it.
 type Wiring interface {
 	Wired(input string) bool
+	// SharesWorld reports whether the named node's board acts on, and
+	// senses, the same world as this one: whether its fan can cool this
+	// board's sensors. A simulated board shares its World only with the
+	// boards of its own process; real boards share the physical one.
+	SharesWorld(node string) bool
 }
 
 // Report is what `pact hw probe` prints about drivers.

@@ -49,6 +49,7 @@ type limited struct {
 
 	mu      sync.Mutex
 	on      bool      // switched on through Set, and not off since
+	onAt    time.Time // when it last went on through Set
 	offAt   time.Time // when it last went off; zero: never was on
 	halted  bool
 	timer   Stopper
@@ -88,10 +89,38 @@ func (l *limited) Set(on bool) error {
 		return err
 	}
 	l.on = true
+	l.onAt = l.clock.Now()
 	if l.lim.MaxOn > 0 {
 		l.arm(l.lim.MaxOn)
 	}
 	return nil
+}
+
+// LimitSetter is an Output whose limits can change while it is in use:
+// what Limit returns. The agent applies a reloaded max_on and min_off
+// through it.
+type LimitSetter interface {
+	SetLimits(Limits)
+}
+
+var _ LimitSetter = (*limited)(nil)
+
+// SetLimits replaces the limits. MinOff applies from the next Set(true).
+// An output that is on now keeps the on-time it has had: a shorter MaxOn
+// switches it off once the new cap, counted from when it went on, is
+// reached (at once if it already is); zero takes the cap away.
+func (l *limited) SetLimits(lim Limits) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lim = Limits{MaxOn: max(lim.MaxOn, 0), MinOff: max(lim.MinOff, 0)}
+	if !l.on {
+		return
+	}
+	if l.lim.MaxOn == 0 {
+		l.disarm()
+		return
+	}
+	l.arm(max(l.lim.MaxOn-l.clock.Now().Sub(l.onAt), 0))
 }
 
 func (l *limited) Halt() error {

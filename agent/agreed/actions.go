@@ -39,7 +39,7 @@ type Reassignment struct {
 	RequestID string `json:"request_id"`
 	From      string `json:"from"`      // the performer it is taken from
 	Performer string `json:"performer"` // the new one
-	Reason    string `json:"reason"`    // ReasonDeadline, ReasonFailed or ReasonPerformerEjected
+	Reason    string `json:"reason"`    // ReasonDeadline, ReasonFailed, ReasonPerformerEjected or ReasonPerformerRetired
 }
 
 // Reasons for a reassignment.
@@ -50,6 +50,8 @@ const (
 	ReasonFailed = "failed"
 	// ReasonPerformerEjected: the performer was ejected since.
 	ReasonPerformerEjected = "performer-ejected"
+	// ReasonPerformerRetired: an operator retired the performer since.
+	ReasonPerformerRetired = "performer-retired"
 )
 
 // Rearming re-arms an action's trigger: at least a quorum of signed

@@ -165,6 +165,10 @@ func (s *State) checkReassign(r *Reassignment) ([]string, error) {
 		if !s.IsEjected(r.From) {
 			return nil, fmt.Errorf("%w: reassign: %s is not ejected", ErrInvalid, r.From)
 		}
+	case ReasonPerformerRetired:
+		if !s.IsRetired(r.From) {
+			return nil, fmt.Errorf("%w: reassign: %s is not retired", ErrInvalid, r.From)
+		}
 	case ReasonFailed:
 		if !seen {
 			return nil, fmt.Errorf("%w: reassign: no outcome of instance %s is known here", ErrInvalid, r.Instance)

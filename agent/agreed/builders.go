@@ -65,7 +65,8 @@ func (s *State) RearmTrigger(action string, readings []*wire.Readings) (*Entry, 
 }
 
 // ReassignInstance builds the move of an open instance to the next eligible
-// node for reason (ReasonDeadline, ReasonFailed, ReasonPerformerEjected).
+// node for reason (ReasonDeadline, ReasonFailed, ReasonPerformerEjected,
+// ReasonPerformerRetired).
 func (s *State) ReassignInstance(instance, reason string) (*Entry, error) {
 	rec, ok := s.Assigned[instance]
 	if !ok {

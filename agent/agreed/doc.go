@@ -18,13 +18,15 @@
 //   - advertise: a signed capability document;
 //   - admit: an operator-signed admission of a new validator;
 //   - eject: the removal of a validator, with self-proving evidence;
+//   - retire: an operator-signed removal of a validator that is gone or
+//     changing its key; not a suspicion, and admit brings it back;
 //   - assign: one action instance given to one performer. It carries what
 //     asked for the work, so every validator can check it: an operator's
 //     signed request, verbatim, or the signed readings of a quorum of
 //     validators whose median fired the action's trigger;
 //   - reassign: an open instance moved from its performer to the next
 //     eligible node, because its deadline passed, it reported failure, or
-//     it was ejected;
+//     it was ejected or retired;
 //   - rearm: a quorum of signed readings whose median fell below the
 //     trigger's re-arm threshold, so the trigger may fire again.
 //

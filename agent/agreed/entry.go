@@ -17,6 +17,7 @@ const (
 	TypeAdvertise = "advertise"
 	TypeAdmit     = "admit"
 	TypeEject     = "eject"
+	TypeRetire    = "retire"
 	TypeAssign    = "assign"
 	TypeReassign  = "reassign"
 	TypeRearm     = "rearm"
@@ -35,6 +36,7 @@ type Entry struct {
 	Doc      *capability.Document `json:"doc,omitempty"`
 	Admit    *Admission           `json:"admit,omitempty"`
 	Eject    *Ejection            `json:"eject,omitempty"`
+	Retire   *Retirement          `json:"retire,omitempty"`
 	Assign   *Assignment          `json:"assign,omitempty"`
 	Reassign *Reassignment        `json:"reassign,omitempty"`
 	Rearm    *Rearming            `json:"rearm,omitempty"`
@@ -98,7 +100,7 @@ func Decode(b consensus.Entry) (*Entry, error) {
 		return nil, fmt.Errorf("%w: trailing data", ErrInvalid)
 	}
 	set := 0
-	for _, p := range []bool{e.Doc != nil, e.Admit != nil, e.Eject != nil, e.Assign != nil, e.Reassign != nil, e.Rearm != nil} {
+	for _, p := range []bool{e.Doc != nil, e.Admit != nil, e.Eject != nil, e.Retire != nil, e.Assign != nil, e.Reassign != nil, e.Rearm != nil} {
 		if p {
 			set++
 		}
@@ -106,6 +108,7 @@ func Decode(b consensus.Entry) (*Entry, error) {
 	ok := set == 1 && ((e.Type == TypeAdvertise && e.Doc != nil) ||
 		(e.Type == TypeAdmit && e.Admit != nil) ||
 		(e.Type == TypeEject && e.Eject != nil) ||
+		(e.Type == TypeRetire && e.Retire != nil) ||
 		(e.Type == TypeAssign && e.Assign != nil) ||
 		(e.Type == TypeReassign && e.Reassign != nil) ||
 		(e.Type == TypeRearm && e.Rearm != nil))

@@ -17,7 +17,7 @@ import (
 // only sends entries it built or checked, so every signature inside them
 // verifies. A frame whose signer is a validator and whose entry carries a
 // signature that does not verify — a capability document, an operator's
-// request, a node's readings, an admission, the evidence of an ejection —
+// request, a node's readings, an admission or retirement, the evidence of an ejection —
 // proves that validator forged it: the eject entry carries the frame.
 
 // ReasonForgedEntry ejects the signer of a frame carrying a forged entry.
@@ -62,6 +62,10 @@ func (s *State) Forged(entry consensus.Entry) string {
 			if err != nil || !ed25519.Verify(op, e.Admit.SignBytes(s.cluster), sig) {
 				return "admission with a bad operator signature"
 			}
+		}
+	case TypeRetire:
+		if _, ok := s.operators[e.Retire.Operator]; ok && s.verifyRetirement(e.Retire) != nil {
+			return "retirement with a bad operator signature"
 		}
 	case TypeAssign:
 		if r := e.Assign.Request; r != nil {

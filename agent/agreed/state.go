@@ -34,6 +34,11 @@ type State struct {
 	Ejected      map[string]Ejected              `json:"ejected"`
 	Capabilities map[string]*capability.Document `json:"capabilities"`
 	Admissions   map[string]uint64               `json:"admissions"` // hex digest of a used admission → height
+	// Retired are the nodes operators retired (retire.go), and Retirements
+	// the hex digests of decided retirements → height. Snapshots written
+	// before retirements existed lack them: Restore makes them empty.
+	Retired     map[string]Retired `json:"retired"`
+	Retirements map[string]uint64  `json:"retirements"`
 
 	// Actions. Snapshots written before these existed lack them: Restore
 	// makes them empty.
@@ -111,6 +116,8 @@ func Restore(snapshot []byte, cluster string, operators map[string]ed25519.Publi
 func (s *State) bind(cluster string, operators map[string]ed25519.PublicKey) error {
 	s.cluster, s.operators, s.verifier = cluster, operators, consensus.Ed25519Verifier{}
 	s.appliedAt = map[string]time.Time{}
+	fill(&s.Retired)
+	fill(&s.Retirements)
 	fill(&s.Assigned)
 	fill(&s.LastAssigned)
 	fill(&s.Requests)
@@ -156,6 +163,7 @@ func (s *State) ValidatorNames() []string { return sortedKeys(s.Validators) }
 func (s *State) EjectedNames() []string { return sortedKeys(s.Ejected) }
 
 // IsEjected reports whether name was ejected (and not admitted since).
+// A retired node is not ejected (IsRetired).
 func (s *State) IsEjected(name string) bool { _, ok := s.Ejected[name]; return ok }
 
 // ValidatorKey returns a validator's public key.
@@ -253,7 +261,7 @@ func (s *State) check(e *Entry) ([]string, error) {
 	return []string{key}, nil
 }
 
-// checkMembership validates an advertise, admit or eject entry and returns
+// checkMembership validates an advertise, admit, eject or retire entry and returns
 // the key that must be unique within a block.
 func (s *State) checkMembership(e *Entry) (string, error) {
 	switch e.Type {
@@ -307,6 +315,8 @@ func (s *State) checkMembership(e *Entry) (string, error) {
 			return "", err
 		}
 		return "node/" + j.Node, nil
+	case TypeRetire:
+		return s.checkRetire(e.Retire)
 	}
 	return "", fmt.Errorf("%w: unknown type %q", ErrInvalid, e.Type)
 }
@@ -335,6 +345,7 @@ func (s *State) Apply(height uint64, entries []consensus.Entry, current *consens
 			a := e.Admit
 			s.Validators[a.Node] = a.Key
 			delete(s.Ejected, a.Node)
+			delete(s.Retired, a.Node)
 			s.Admissions[admissionDigest(a)] = height
 			changed = true
 		case TypeEject:
@@ -345,6 +356,8 @@ func (s *State) Apply(height uint64, entries []consensus.Entry, current *consens
 				delete(s.Capabilities, j.Node)
 				changed = true
 			}
+		case TypeRetire:
+			changed = s.applyRetire(height, e.Retire) || changed
 		case TypeAssign:
 			s.applyAssign(height, e.Assign)
 		case TypeReassign:

@@ -72,7 +72,7 @@ func (s *State) TriggerCheck(action string, latest []*wire.Readings) TriggerDeci
 	var values []float64
 	for _, node := range sortedKeys(best) {
 		r := best[node]
-		v, _ := nodeValue(r, a.Trigger.SensorKind)
+		v, _ := NodeValue(r, a.Trigger.SensorKind)
 		d.Used = append(d.Used, r)
 		values = append(values, v)
 	}
@@ -80,7 +80,7 @@ func (s *State) TriggerCheck(action string, latest []*wire.Readings) TriggerDeci
 	if d.Nodes == 0 {
 		return d
 	}
-	d.Median = median(values)
+	d.Median = Median(values)
 	if d.Nodes < s.vals.Quorum() {
 		return d
 	}
@@ -118,7 +118,7 @@ func (s *State) screenReadings(t *config.Trigger, r *wire.Readings) (sample, err
 	if len(r.Readings) > maxReadingValues {
 		return sample{}, fmt.Errorf("%w: readings of %s hold %d values, the limit is %d", ErrInvalid, r.Node, len(r.Readings), maxReadingValues)
 	}
-	v, ok := nodeValue(r, t.SensorKind)
+	v, ok := NodeValue(r, t.SensorKind)
 	if !ok {
 		return sample{}, fmt.Errorf("%w: readings of %s hold no %s", ErrInvalid, r.Node, t.SensorKind)
 	}
@@ -194,7 +194,7 @@ func summarize(samples []sample) (float64, time.Time) {
 	for i, sm := range samples {
 		values[i], times[i] = sm.value, sm.ts
 	}
-	return median(values), medianTime(times)
+	return Median(values), medianTime(times)
 }
 
 // triggerAt is the agreed time of readings an entry carries (already
@@ -231,9 +231,9 @@ func triggerRequestID(action string, readings []*wire.Readings) string {
 	return "trigger-" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// nodeValue is a node's value for a kind of sensor: the median of its
+// NodeValue is a node's value for a kind of sensor: the median of its
 // readings of that kind.
-func nodeValue(r *wire.Readings, kind config.SensorKind) (float64, bool) {
+func NodeValue(r *wire.Readings, kind config.SensorKind) (float64, bool) {
 	var vs []float64
 	for _, x := range r.Readings {
 		if x.Kind == string(kind) {
@@ -243,13 +243,13 @@ func nodeValue(r *wire.Readings, kind config.SensorKind) (float64, bool) {
 	if len(vs) == 0 {
 		return 0, false
 	}
-	return median(vs), true
+	return Median(vs), true
 }
 
-// median of a non-empty list; with an even count, the mean of the middle
+// Median of a non-empty list; with an even count, the mean of the middle
 // two. Either way it lies within the range of the honest values as long as
 // fewer than half of them lie.
-func median(vs []float64) float64 {
+func Median(vs []float64) float64 {
 	vs = slices.Clone(vs)
 	slices.Sort(vs)
 	m := len(vs) / 2

@@ -111,7 +111,26 @@ type MQTT struct {
 	ClientID string `yaml:"client_id,omitempty"`
 	// QoS for outcomes and decisions: 0 or 1. Default 1.
 	QoS int `yaml:"qos"`
+	// HomeAssistant announces the node to Home Assistant's MQTT discovery.
+	// Default off.
+	HomeAssistant HomeAssistant `yaml:"home_assistant"`
 }
+
+// HomeAssistant is Home Assistant MQTT discovery: when Enabled, the node
+// publishes retained entity configurations under Prefix, so its sensors,
+// its state and the last outcome of each action it can perform appear in
+// Home Assistant as one device, with no YAML on that side.
+type HomeAssistant struct {
+	// Enabled turns discovery on. Default false.
+	Enabled bool `yaml:"enabled"`
+	// Prefix is Home Assistant's discovery prefix, a topic of one or more
+	// levels without wildcards. Default homeassistant (Home Assistant's own
+	// default).
+	Prefix string `yaml:"prefix"`
+}
+
+// DefaultHomeAssistantPrefix is Home Assistant's default discovery prefix.
+const DefaultHomeAssistantPrefix = "homeassistant"
 
 // TLS configures the broker connection's TLS.
 type TLS struct {
@@ -173,7 +192,7 @@ func DefaultAgent() *Agent {
 		Bind:        DefaultBind,
 		Admin:       DefaultAdmin,
 		Constraints: Constraints{Power: PowerMains, MaxDuty: 1},
-		MQTT:        MQTT{QoS: 1},
+		MQTT:        MQTT{QoS: 1, HomeAssistant: HomeAssistant{Prefix: DefaultHomeAssistantPrefix}},
 		Hardware:    Hardware{Driver: DriverPeriph},
 		Log:         Log{Level: "info", Format: "text"},
 		KeepHeights: DefaultKeepHeights,

@@ -1,10 +1,13 @@
 package config
 
 import (
+	"fmt"
 	"net"
 	"net/url"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Validate reports every problem of the agent file at once, joined with
@@ -114,6 +117,7 @@ func (m MQTT) validate(r *report, path string) {
 	if m.QoS != 0 && m.QoS != 1 {
 		r.errorf(keyPath(path, "qos"), "%d is not 0 or 1", m.QoS)
 	}
+	m.HomeAssistant.validate(r, keyPath(path, "home_assistant"))
 	if m.URL == "" {
 		return
 	}
@@ -148,6 +152,41 @@ func (m MQTT) validate(r *report, path string) {
 	}
 }
 
+func (h HomeAssistant) validate(r *report, path string) {
+	p := keyPath(path, "prefix")
+	switch {
+	case h.Prefix == "" && h.Enabled:
+		r.errorf(p, "must not be empty when enabled (default %s)", DefaultHomeAssistantPrefix)
+	case h.Prefix != "":
+		if msg := CheckTopicPrefix(h.Prefix); msg != "" {
+			r.errorf(p, "%s (default %s)", msg, DefaultHomeAssistantPrefix)
+		}
+	}
+}
+
+// CheckTopicPrefix returns what keeps s from being the first levels of an
+// MQTT topic name that pact publishes under, or "": one or more non-empty
+// levels of printable text, no wildcards (+, #), not starting with $ (the
+// broker's own topics) nor ending with /.
+func CheckTopicPrefix(s string) string {
+	switch {
+	case len(s) > 200:
+		return fmt.Sprintf("%d bytes is too long for a topic prefix (at most 200)", len(s))
+	case strings.ContainsAny(s, "+#"):
+		return fmt.Sprintf("%q has an MQTT wildcard (+ or #): a prefix is part of topic names, not a filter", s)
+	case strings.HasPrefix(s, "$"):
+		return fmt.Sprintf("%q starts with $, which brokers keep for their own topics", s)
+	case strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/") || strings.Contains(s, "//"):
+		return fmt.Sprintf("%q has an empty topic level: no leading, trailing or double /", s)
+	}
+	for _, c := range s {
+		if c == utf8.RuneError || unicode.IsControl(c) || unicode.IsSpace(c) {
+			return fmt.Sprintf("%q has a space, a control character or invalid UTF-8", s)
+		}
+	}
+	return ""
+}
+
 // warnings are legal agent settings that are probably mistakes.
 func (a *Agent) warnings(r *report) {
 	if a.Adversary != nil && a.Adversary.Mode != "" {
@@ -165,6 +204,9 @@ func (a *Agent) warnings(r *report) {
 	}
 	if a.MQTT.URL == "" && (a.MQTT.Username != "" || a.MQTT.PasswordFile != "" || a.MQTT.TLS.Enabled() || a.MQTT.ClientID != "") {
 		r.warnf("mqtt.url", "is empty, so MQTT is off and the other mqtt settings are ignored")
+	}
+	if a.MQTT.URL == "" && a.MQTT.HomeAssistant.Enabled {
+		r.warnf("mqtt.home_assistant.enabled", "is on, but mqtt.url is empty: nothing is announced to Home Assistant")
 	}
 	if a.MQTT.TLS.InsecureSkipVerify {
 		r.warnf("mqtt.tls.insecure_skip_verify", "any broker certificate is accepted: testing only")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -372,5 +373,34 @@ func TestMarshal_RoundTrip(t *testing.T) {
 	}
 	if backA.Constraints.MaxDuty != 0 || backA.MQTT.QoS != 0 || !reflect.DeepEqual(backA.Hardware, a.Hardware) {
 		t.Errorf("round trip changed the agent:\n%s", data)
+	}
+}
+
+// `home_assistant: {enabled: true}` keeps the default prefix; with no
+// broker it is worth a warning, since nothing would be announced.
+func TestLoadAgent_HomeAssistant(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "cluster.yaml", marshal(t, validCluster(t)))
+	on := writeFile(t, dir, "on.yaml", "node: node-1\nhardware: {driver: none}\nmqtt:\n  url: tcp://broker:1883\n  home_assistant: {enabled: true}\n")
+	a, err := LoadAgent(on)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := a.MQTT.HomeAssistant; !h.Enabled || h.Prefix != DefaultHomeAssistantPrefix {
+		t.Errorf("home_assistant = %+v", h)
+	}
+	bad := writeFile(t, dir, "bad.yaml", "node: node-1\nhardware: {driver: none}\nmqtt:\n  home_assistant: {enabled: true, prefix: ha/+}\n")
+	_, err = LoadAgent(bad)
+	ps := Problems(err)
+	if len(ps) != 1 || ps[0].Path != "mqtt.home_assistant.prefix" || ps[0].Line != 4 {
+		t.Errorf("problems = %v, want one at mqtt.home_assistant.prefix, line 4", err)
+	}
+	a.MQTT.URL = ""
+	var paths []string
+	for _, w := range Warnings(a, validCluster(t)) {
+		paths = append(paths, w.Path)
+	}
+	if !slices.Contains(paths, "mqtt.home_assistant.enabled") {
+		t.Errorf("warnings at %v, want one at mqtt.home_assistant.enabled", paths)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/seed44533760/pact/agent/capability"
+	"github.com/seed44533760/pact/agent/store"
 	"github.com/seed44533760/pact/agent/wire"
 )
 
@@ -45,6 +46,7 @@ type Reporter struct {
 	mu      sync.Mutex
 	state   wire.NodeState // announced at every birth
 	caps    *message       // republished at every birth
+	disc    []message      // Home Assistant configurations, republished at every birth
 	bdseq   uint64         // of the current or next connection; its will carries it
 	born    bool           // a birth went out with bdseq, so the next connection needs a new one
 	closing bool
@@ -83,7 +85,7 @@ func New(cfg Config) (*Reporter, error) {
 	r := &Reporter{
 		cfg:    cfg,
 		log:    log,
-		enc:    newEncoder(cfg.Cluster, cfg.Node, cfg.Now),
+		enc:    newEncoder(cfg.Cluster, cfg.Node, cfg.Now, cfg.HomeAssistant),
 		direct: make(chan message, cfg.SendQueue),
 		kick:   make(chan struct{}, 1),
 		state:  wire.StateReady,
@@ -169,7 +171,8 @@ func (r *Reporter) onReconnecting(_ mqtt.Client, opts *mqtt.ClientOptions) {
 }
 
 // onConnect runs on a goroutine of its own after every connection: birth,
-// capabilities, subscriptions, then the outbox.
+// capabilities (and Home Assistant's configurations), subscriptions, then
+// the outbox.
 func (r *Reporter) onConnect(c mqtt.Client) {
 	r.session.Lock()
 	defer r.session.Unlock()
@@ -178,7 +181,7 @@ func (r *Reporter) onConnect(c mqtt.Client) {
 		r.mu.Unlock()
 		return
 	}
-	seq, state, caps := r.bdseq, r.state, r.caps
+	seq, state, caps, disc := r.bdseq, r.state, r.caps, r.disc
 	r.born = true
 	r.mu.Unlock()
 	r.c.connects.Add(1)
@@ -188,6 +191,9 @@ func (r *Reporter) onConnect(c mqtt.Client) {
 	r.publishNow(birth)
 	if caps != nil {
 		r.publishNow(*caps)
+	}
+	for _, d := range disc {
+		r.publishNow(d)
 	}
 	r.await(c.Subscribe(r.enc.topics.Requests(), 1, func(_ mqtt.Client, m mqtt.Message) {
 		r.in.handle(m.Topic(), m.Payload())
@@ -285,16 +291,34 @@ func (r *Reporter) isClosing() bool {
 }
 
 // PublishCapabilities publishes doc retained now (best-effort) and again
-// after every reconnection.
+// after every reconnection. With Config.HomeAssistant, so are the
+// discovery configurations derived from it; those of entities doc no
+// longer has are removed.
 func (r *Reporter) PublishCapabilities(doc *capability.Document) error {
 	m, err := r.enc.capabilities(doc)
 	if err != nil {
 		return err
 	}
+	disc := r.enc.discovery(doc)
 	r.mu.Lock()
 	r.caps = &m
+	old := r.disc
+	r.disc = disc
 	r.mu.Unlock()
-	return r.enqueue(m)
+	return r.enqueue(append(append([]message{m}, withdrawals(old, disc)...), disc...)...)
+}
+
+// RemoveDiscovery removes the node's Home Assistant entities: it publishes
+// an empty retained configuration for each one published so far, and
+// publishes none at later births. The agent calls it before it closes a
+// reporter because a reload turned discovery off; the removals are sent
+// before Close says goodbye.
+func (r *Reporter) RemoveDiscovery() error {
+	r.mu.Lock()
+	old := r.disc
+	r.disc = nil
+	r.mu.Unlock()
+	return r.enqueue(withdrawals(old, nil)...)
 }
 
 // PublishReadings publishes signed readings at QoS 0, best-effort.
@@ -324,11 +348,16 @@ func (r *Reporter) PublishDecision(d *wire.Decision) error {
 	return r.enqueue(m)
 }
 
-// PublishOutcome queues a signed outcome for outcomes/<action>/<instance>.
+// PublishOutcome queues a signed outcome for outcomes/<action>/<instance>;
+// with Config.HomeAssistant, one the node performed also for
+// nodes/<node>/last/<action>, in the same outbox write.
 func (r *Reporter) PublishOutcome(o *wire.Outcome) error {
 	m, err := r.enc.outcome(o)
 	if err != nil {
 		return err
+	}
+	if last, ok := r.enc.lastOutcome(o, m); ok {
+		return r.enqueue(m, last)
 	}
 	return r.enqueue(m)
 }
@@ -360,34 +389,46 @@ func (r *Reporter) SetState(s wire.NodeState) error {
 	return r.enqueue(r.enc.state(s, seq))
 }
 
-// enqueue hands a message to the outbox (durable kinds, when there is
-// one) or to the best-effort queue. It never waits for the broker; a
-// durable message costs one fsync'd outbox write.
-func (r *Reporter) enqueue(m message) error {
+// enqueue hands messages to the outbox (durable kinds, when there is one;
+// all of them in one write) or to the best-effort queue, in order. It never
+// waits for the broker; durable messages cost one fsync'd outbox write.
+// Nothing is queued when one of them is too large.
+func (r *Reporter) enqueue(ms ...message) error {
 	if r.isClosing() {
 		return ErrClosed
 	}
-	if len(m.payload) > wire.MaxPayloadSize {
-		// The broker would hang up on it (max_packet_size), and a durable
-		// one would then block the outbox for good.
-		return fmt.Errorf("%w: %s payload of %d bytes, the limit is %d", ErrMalformed, m.kind, len(m.payload), wire.MaxPayloadSize)
+	var durable []store.Outbound
+	for _, m := range ms {
+		if len(m.payload) > wire.MaxPayloadSize {
+			// The broker would hang up on it (max_packet_size), and a durable
+			// one would then block the outbox for good.
+			return fmt.Errorf("%w: %s payload of %d bytes, the limit is %d", ErrMalformed, m.kind, len(m.payload), wire.MaxPayloadSize)
+		}
+		if m.kind.Durable() && r.cfg.Outbox != nil {
+			durable = append(durable, store.Outbound{Topic: m.topic, Payload: m.payload})
+		}
 	}
-	if m.kind.Durable() && r.cfg.Outbox != nil {
-		if err := r.commits.put(m.topic, m.payload); err != nil {
+	if len(durable) > 0 {
+		if err := r.commits.put(durable...); err != nil {
 			r.c.outboxErr.Add(1)
 			return fmt.Errorf("report: outbox: %w", err)
 		}
-		r.c.queued.Add(1)
+		r.c.queued.Add(uint64(len(durable)))
 		r.wake()
-		return nil
 	}
-	select {
-	case r.direct <- m:
-		return nil
-	default:
-		r.c.dropped.Add(1)
-		return ErrQueueFull
+	var err error
+	for _, m := range ms {
+		if m.kind.Durable() && r.cfg.Outbox != nil {
+			continue
+		}
+		select {
+		case r.direct <- m:
+		default:
+			r.c.dropped.Add(1)
+			err = ErrQueueFull
+		}
 	}
+	return err
 }
 
 // wake tells the outbox sender to look again.

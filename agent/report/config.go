@@ -98,6 +98,13 @@ type Config struct {
 	// back-off between attempts after a connection was lost.
 	ConnectTimeout, ConnectRetryInterval, MaxReconnectInterval time.Duration
 
+	// HomeAssistant, when set, announces the node to Home Assistant's MQTT
+	// discovery (homeassistant.go): retained entity configurations for its
+	// state, sensors and actions, published with the capability document,
+	// and each outcome the node performs also on nodes/<node>/last/<action>.
+	// Nil: off.
+	HomeAssistant *HomeAssistant
+
 	// Logger gets the reporter's log. Nil discards it.
 	Logger *slog.Logger
 
@@ -128,6 +135,9 @@ func FromAgent(m config.MQTT, cluster, node string) Config {
 	c.ClientID, c.Username, c.PasswordFile = m.ClientID, m.Username, m.PasswordFile
 	c.TLS = m.TLS
 	c.QoS = byte(m.QoS)
+	if m.HomeAssistant.Enabled {
+		c.HomeAssistant = &HomeAssistant{Prefix: m.HomeAssistant.Prefix}
+	}
 	return c
 }
 
@@ -205,6 +215,11 @@ func (c *Config) Validate() error {
 	} {
 		if f.v <= 0 {
 			bad(f.name, "must be positive")
+		}
+	}
+	if c.HomeAssistant != nil && c.HomeAssistant.Prefix != "" {
+		if msg := config.CheckTopicPrefix(c.HomeAssistant.Prefix); msg != "" {
+			bad("HomeAssistant.Prefix", "%s", msg)
 		}
 	}
 	if c.KeepAlive < time.Second {

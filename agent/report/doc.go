@@ -30,6 +30,10 @@
 //     reports go through a bounded queue and are dropped and counted when
 //     the broker is away or slow; the state and the capability document are
 //     published again at every birth.
+//   - Home Assistant MQTT discovery, when Config.HomeAssistant is set
+//     (homeassistant.go): retained entity configurations derived from the
+//     capability document, published with it and at every birth, and each
+//     outcome the node performed copied to nodes/<node>/last/<action>.
 //   - Inbound requests: requests/+ is decoded strictly, checked against the
 //     cluster's operator keys, and handed to Requests() with a send that
 //     never waits. Whatever is refused — malformed, forged, unsigned, or

@@ -19,13 +19,14 @@ type encoder struct {
 	cluster, node string
 	topics        wire.Topics
 	now           func() time.Time
+	ha            *HomeAssistant // nil: no discovery, no last outcomes
 }
 
-func newEncoder(cluster, node string, now func() time.Time) encoder {
+func newEncoder(cluster, node string, now func() time.Time, ha *HomeAssistant) encoder {
 	if now == nil {
 		now = time.Now
 	}
-	return encoder{cluster: cluster, node: node, topics: wire.Topics{Cluster: cluster}, now: now}
+	return encoder{cluster: cluster, node: node, topics: wire.Topics{Cluster: cluster}, now: now, ha: ha}
 }
 
 // message is one encoded publication.

@@ -29,14 +29,15 @@ type commitBatch struct {
 	err  error
 }
 
-// put returns once topic and payload are in the outbox, or the write failed.
-func (g *groupCommit) put(topic string, payload []byte) error {
+// put returns once msgs are in the outbox, in order and in one transaction,
+// or the write failed.
+func (g *groupCommit) put(msgs ...store.Outbound) error {
 	g.mu.Lock()
 	if g.queued == nil {
 		g.queued = &commitBatch{done: make(chan struct{})}
 	}
 	mine := g.queued
-	mine.msgs = append(mine.msgs, store.Outbound{Topic: topic, Payload: payload})
+	mine.msgs = append(mine.msgs, msgs...)
 	if g.writing {
 		g.mu.Unlock()
 		<-mine.done

@@ -24,6 +24,7 @@ type Memory struct {
 	mu        sync.Mutex
 	published []Published
 	retained  map[string][]byte
+	disc      []message // Home Assistant configurations published
 	closed    bool
 }
 
@@ -41,7 +42,7 @@ func NewMemory(cfg Config) (*Memory, error) {
 	if !config.ValidName(cfg.Cluster) || !config.ValidName(cfg.Node) {
 		return nil, &FieldError{Field: "Cluster", Msg: fmt.Sprintf("cluster %q and node %q must be valid names", cfg.Cluster, cfg.Node)}
 	}
-	m := &Memory{enc: newEncoder(cfg.Cluster, cfg.Node, cfg.Now), retained: map[string][]byte{}}
+	m := &Memory{enc: newEncoder(cfg.Cluster, cfg.Node, cfg.Now, cfg.HomeAssistant), retained: map[string][]byte{}}
 	m.in = newInbound(m.enc, cfg.Operators, cfg.AllowUnsignedRequests, max(cfg.RequestBuffer, 1), &m.c)
 	m.in.reply = func(msg message) { _ = m.put(msg) }
 	m.c.connects.Add(1)
@@ -58,8 +59,11 @@ func (m *Memory) put(msg message) error {
 	if len(msg.payload) > wire.MaxPayloadSize {
 		return fmt.Errorf("%w: %s payload of %d bytes, the limit is %d", ErrMalformed, msg.kind, len(msg.payload), wire.MaxPayloadSize)
 	}
-	m.published = append(m.published, Published{msg.topic, msg.payload, msg.kind.Retained()})
-	if msg.kind.Retained() {
+	m.published = append(m.published, Published{msg.topic, msg.payload, retained(msg.kind)})
+	switch {
+	case retained(msg.kind) && len(msg.payload) == 0:
+		delete(m.retained, msg.topic) // as a broker does
+	case retained(msg.kind):
 		m.retained[msg.topic] = msg.payload
 	}
 	if msg.kind.Durable() {
@@ -89,13 +93,42 @@ func (m *Memory) Retained(topic string) ([]byte, bool) {
 	return p, ok
 }
 
-// PublishCapabilities implements Reports.
+// PublishCapabilities implements Reports; with Config.HomeAssistant, it
+// publishes the discovery configurations too.
 func (m *Memory) PublishCapabilities(doc *capability.Document) error {
 	msg, err := m.enc.capabilities(doc)
 	if err != nil {
 		return err
 	}
-	return m.put(msg)
+	disc := m.enc.discovery(doc)
+	if err := m.put(msg); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	old := m.disc
+	m.disc = disc
+	m.mu.Unlock()
+	for _, d := range append(withdrawals(old, disc), disc...) {
+		if err := m.put(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RemoveDiscovery removes the Home Assistant entities published so far, as
+// Reporter.RemoveDiscovery does.
+func (m *Memory) RemoveDiscovery() error {
+	m.mu.Lock()
+	old := m.disc
+	m.disc = nil
+	m.mu.Unlock()
+	for _, d := range withdrawals(old, nil) {
+		if err := m.put(d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PublishReadings implements Reports.
@@ -131,7 +164,13 @@ func (m *Memory) PublishOutcome(o *wire.Outcome) error {
 	if err != nil {
 		return err
 	}
-	return m.put(msg)
+	if err := m.put(msg); err != nil {
+		return err
+	}
+	if last, ok := m.enc.lastOutcome(o, msg); ok {
+		return m.put(last)
+	}
+	return nil
 }
 
 // PublishEjection implements Reports.

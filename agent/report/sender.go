@@ -11,12 +11,13 @@ import (
 )
 
 // qos is the quality of service of a kind: readings are telemetry, sent at
-// QoS 0; states (like the will) at QoS 1; the rest at Config.QoS.
+// QoS 0; states (like the will) and Home Assistant's configurations (as its
+// documentation asks) at QoS 1; the rest at Config.QoS.
 func (r *Reporter) qos(k wire.Kind) byte {
 	switch k {
 	case wire.KindReadings:
 		return 0
-	case wire.KindState:
+	case wire.KindState, kindDiscovery:
 		return 1
 	}
 	return r.cfg.QoS
@@ -47,7 +48,7 @@ func (r *Reporter) sendDirect() {
 // publishNow publishes one best-effort message and waits, within
 // PublishTimeout, for the broker to take it; it counts the result.
 func (r *Reporter) publishNow(m message) {
-	err := wait(r.ctx, r.client.Publish(m.topic, r.qos(m.kind), m.kind.Retained(), m.payload), r.cfg.PublishTimeout)
+	err := wait(r.ctx, r.client.Publish(m.topic, r.qos(m.kind), retained(m.kind), m.payload), r.cfg.PublishTimeout)
 	if err != nil {
 		r.c.dropped.Add(1)
 		r.log.Debug("publish failed; dropped", "topic", m.topic, "err", err)

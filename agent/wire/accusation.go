@@ -50,6 +50,11 @@ const (
 	// AccuseReplay: the accused sent again, in frames it signed, entries
 	// decided long before. Evidence: counts.
 	AccuseReplay = "replay"
+	// AccuseEffect: the accused's ok outcomes of an action verified by
+	// "sensor" persistently left its zone's sensors unmoved, while the same
+	// action by other performers moved them. Evidence: the outcomes, the
+	// medians before and after, and the signed readings behind them.
+	AccuseEffect = "sensor-contradiction"
 )
 
 // Check validates an accusation's fields (not its signature).

@@ -90,6 +90,7 @@ const (
 	EntryReassign  = "reassign"
 	EntryEject     = "eject"
 	EntryAdmit     = "admit"
+	EntryRetire    = "retire"
 	EntryAdvertise = "advertise"
 )
 

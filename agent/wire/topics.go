@@ -22,6 +22,7 @@ const (
 	KindObservations Kind = "observations" // nodes/<node>/observations (docs/CONTRACT.md)
 	KindDecisions    Kind = "decisions"    // nodes/<node>/decisions, QoS 1
 	KindOutcome      Kind = "outcomes"     // outcomes/<action>/<instance>, retained, QoS 1
+	KindLastOutcome  Kind = "last"         // nodes/<node>/last/<action>, retained (docs/CONTRACT.md)
 	KindEjection     Kind = "ejections"    // ejections/<node>, retained
 	KindRequest      Kind = "requests"     // requests/<action>
 	KindErrors       Kind = "errors"       // errors
@@ -31,7 +32,7 @@ const (
 // as the contract's table says.
 func (k Kind) Retained() bool {
 	switch k {
-	case KindState, KindCapabilities, KindOutcome, KindEjection:
+	case KindState, KindCapabilities, KindOutcome, KindLastOutcome, KindEjection:
 		return true
 	}
 	return false
@@ -41,7 +42,7 @@ func (k Kind) Retained() bool {
 // the broker has acknowledged them; the others are best-effort.
 func (k Kind) Durable() bool {
 	switch k {
-	case KindDecisions, KindOutcome, KindEjection:
+	case KindDecisions, KindOutcome, KindLastOutcome, KindEjection:
 		return true
 	}
 	return false
@@ -78,6 +79,14 @@ func (t Topics) Outcome(action, instance string) string {
 	return t.root() + "outcomes/" + action + "/" + instance
 }
 
+// LastOutcome is nodes/<node>/last/<action>: the last outcome the node
+// published as the performer of action, retained, so that a subscriber
+// that wants "the last one" (Home Assistant) has one topic to read instead
+// of every retained outcomes/<action>/<instance>.
+func (t Topics) LastOutcome(node, action string) string {
+	return t.root() + "nodes/" + node + "/last/" + action
+}
+
 // Ejection is ejections/<node>.
 func (t Topics) Ejection(node string) string { return t.root() + "ejections/" + node }
 
@@ -98,8 +107,8 @@ func (t Topics) All() string { return t.root() + "#" }
 type Topic struct {
 	Cluster  string
 	Kind     Kind
-	Node     string // state, capabilities, readings, observations, decisions, ejections
-	Action   string // outcomes, requests
+	Node     string // state, capabilities, readings, observations, decisions, last, ejections
+	Action   string // outcomes, last, requests
 	Instance string // outcomes
 }
 
@@ -119,6 +128,8 @@ func (p Topic) String() string {
 		return t.Decisions(p.Node)
 	case KindOutcome:
 		return t.Outcome(p.Action, p.Instance)
+	case KindLastOutcome:
+		return t.LastOutcome(p.Node, p.Action)
 	case KindEjection:
 		return t.Ejection(p.Node)
 	case KindRequest:
@@ -152,6 +163,8 @@ func ParseTopic(topic string) (Topic, error) {
 		default:
 			return bad("unknown node topic " + rest[2])
 		}
+	case len(rest) == 4 && rest[0] == "nodes" && rest[2] == string(KindLastOutcome):
+		p.Kind, p.Node, p.Action = KindLastOutcome, rest[1], rest[3]
 	case len(rest) == 3 && rest[0] == string(KindOutcome):
 		p.Kind, p.Action, p.Instance = KindOutcome, rest[1], rest[2]
 	case len(rest) == 2 && rest[0] == string(KindEjection):
@@ -180,12 +193,12 @@ func ValidID(s string) bool { return idRE.MatchString(s) }
 // check validates the levels that are set.
 func (p Topic) check() error {
 	if p.Node != "" || p.Kind == KindState || p.Kind == KindCapabilities || p.Kind == KindReadings ||
-		p.Kind == KindObservations || p.Kind == KindDecisions || p.Kind == KindEjection {
+		p.Kind == KindObservations || p.Kind == KindDecisions || p.Kind == KindLastOutcome || p.Kind == KindEjection {
 		if !config.ValidName(p.Node) {
 			return fmt.Errorf("node %q is not a valid name", p.Node)
 		}
 	}
-	if p.Kind == KindOutcome || p.Kind == KindRequest {
+	if p.Kind == KindOutcome || p.Kind == KindLastOutcome || p.Kind == KindRequest {
 		if !config.ValidName(p.Action) {
 			return fmt.Errorf("action %q is not a valid name", p.Action)
 		}

@@ -39,15 +39,17 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "pact agent: %s is not valid; fix the problems above (pact config validate %s)\n", *cfgPath, *cfgPath)
 		return exitUsage
 	}
-	log := newLogger(stderr, acfg.Log)
+	log, level := newLogger(stderr, acfg.Log)
 	if acfg.Adversary != nil {
 		log.Warn("THIS NODE IS CONFIGURED AS AN ADVERSARY: it misbehaves on purpose, for tests and demos only", "mode", acfg.Adversary.Mode)
 	}
-	a, err := agent.New(acfg, cluster, agent.Options{Logger: log})
+	a, err := agent.New(acfg, cluster, agent.Options{Logger: log, LogLevel: level})
 	if err != nil {
 		fmt.Fprintf(stderr, "pact agent: %v\n", err)
 		return exitFailure
 	}
+	stopReloads := reloadOnHangup(ctx, a) // agent_reload.go
+	defer stopReloads()
 	if err := a.Run(ctx); err != nil {
 		fmt.Fprintf(stderr, "pact agent: %v\n", err)
 		return exitFailure
@@ -55,21 +57,16 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return exitOK
 }
 
-// newLogger builds the agent's slog logger. Under systemd the journal adds
-// its own timestamps, so the text format leaves them out there.
-func newLogger(w io.Writer, c config.Log) *slog.Logger {
-	var level slog.Level
-	switch c.Level {
-	case "debug":
-		level = slog.LevelDebug
-	case "warn":
-		level = slog.LevelWarn
-	case "error":
-		level = slog.LevelError
-	}
+// newLogger builds the agent's slog logger and the level it checks, which
+// a reload changes while the logger is in use; the format is fixed for the
+// process's life. Under systemd the journal adds its own timestamps, so
+// the text format leaves them out there.
+func newLogger(w io.Writer, c config.Log) (*slog.Logger, *slog.LevelVar) {
+	level := new(slog.LevelVar)
+	level.Set(c.SlogLevel())
 	opts := &slog.HandlerOptions{Level: level}
 	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(slog.NewJSONHandler(w, opts)), level
 	}
 	if os.Getenv("JOURNAL_STREAM") != "" {
 		opts.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
@@ -79,5 +76,5 @@ func newLogger(w io.Writer, c config.Log) *slog.Logger {
 			return a
 		}
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(slog.NewTextHandler(w, opts)), level
 }

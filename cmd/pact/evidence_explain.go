@@ -142,6 +142,7 @@ type accusationExplanation struct {
 	Evidence    string                  `json:"evidence"`
 	Readings    []*readingsExplanation  `json:"readings,omitempty"`
 	Outcome     *outcomeExplanation     `json:"outcome,omitempty"`
+	Outcomes    []*outcomeExplanation   `json:"outcomes,omitempty"` // sensor-contradiction: the runs
 	Observation *observationExplanation `json:"observation,omitempty"`
 	Raw         string                  `json:"raw,omitempty"`
 }
@@ -385,6 +386,33 @@ func (e *explainer) accusationEvidence(ae *accusationExplanation, a *wire.Accusa
 		ae.Evidence = fmt.Sprintf("%s's outcome of %s %s: %s (signature %s); %s's %s, wired to %s/%s, watched %s to %s and %s (signature %s)",
 			o.Performer, o.Action, o.Instance, outcomeResult(o), okWord(ae.Outcome.SignatureOK),
 			obs.Node, obs.Input, obs.Performer, obs.Output, obs.WatchedFrom, obs.WatchedUntil, saw, okWord(ae.Observation.SignatureOK))
+		return
+	case wire.AccuseEffect:
+		var runs []agent.EffectRun
+		if json.Unmarshal(a.Evidence, &runs) != nil || len(runs) == 0 {
+			break
+		}
+		var parts []string
+		outcomes, readings, bad := 0, 0, 0
+		for _, run := range runs {
+			if run.Outcome == nil {
+				continue
+			}
+			oe := e.outcome(run.Outcome)
+			ae.Outcomes = append(ae.Outcomes, oe)
+			outcomes++
+			if !oe.SignatureOK {
+				bad++
+			}
+			for _, r := range run.Readings {
+				readings++
+				if !checkSignature(r.Node, e.keyOf(r.Node), func(pub ed25519.PublicKey) error { return wire.VerifyReadings(e.cluster, r, pub) }).SignatureOK {
+					bad++
+				}
+			}
+			parts = append(parts, fmt.Sprintf("%s %s ok, median %.2f before, %.2f after over %d nodes", run.Outcome.Action, run.Outcome.Instance, run.Before, run.After, run.Nodes))
+		}
+		ae.Evidence = fmt.Sprintf("%s; %d signed outcomes and %d signed readings: %s", strings.Join(parts, "; "), outcomes, readings, countVerified(outcomes+readings, bad))
 		return
 	case wire.AccuseRogue:
 		var obs wire.Observation

@@ -232,6 +232,8 @@ func TestEvidenceExplain_Accused(t *testing.T) {
 	witnessAcc := evAccusation(t, "node-2", "node-4", wire.AccuseWitness, "node-4 reported blink i-7 ok, but node-2's in-1 never saw it high",
 		map[string]any{"outcome": evOutcome(t, evKey("node-4"), "node-4", true, "high"), "observation": evObservation(t, "node-2", "node-4", "")}, k2)
 	rogueAcc := evAccusation(t, "node-3", "node-4", wire.AccuseRogue, "node-4's led went on with no assignment", evObservation(t, "node-3", "node-4", "high"), k3)
+	effectAcc := evAccusation(t, "node-1", "node-4", wire.AccuseEffect, "node-4's last 3 ok outcomes of ventilate left the median unmoved",
+		[]agent.EffectRun{{Outcome: evOutcome(t, evKey("node-4"), "node-4", true, "high"), Before: 28.1, After: 28.4, Nodes: 2, Readings: readings[:2]}}, k1)
 	floodAcc := evAccusation(t, "node-3", "node-4", "flood", "node-4 sent 9000 frames in 10s", map[string]int{"frames": 9000}, k3)
 	forgedAcc := evAccusation(t, "node-2", "node-4", wire.AccuseWitness, "node-4 is bad", nil, k1)
 	strangerAcc := evAccusation(t, "node-9", "node-4", "flood", "node-4 floods", nil, evKey("node-9"))
@@ -251,6 +253,10 @@ func TestEvidenceExplain_Accused(t *testing.T) {
 		{"rogue drive", []*wire.Accusation{rogueAcc, witnessAcc}, nil, true, []string{
 			"node-4's outcome of blink i-7",
 			"node-3's in-1 saw node-4/led high at 2025-05-01T12:00:02.000Z with no assignment (signature ok)",
+		}, ""},
+		{"sensor contradiction", []*wire.Accusation{effectAcc, witnessAcc}, nil, true, []string{
+			"blink i-7 ok, median 28.10 before, 28.40 after over 2 nodes; 1 signed outcomes and 2 signed readings: all 3 signatures verify",
+			"node-4's outcome of blink i-7",
 		}, ""},
 		{"readings in audit's form", []*wire.Accusation{auditAcc, readingsAcc}, nil, true, []string{
 			"4 signed readings", "2 signed readings (node-4 ×2); all 2 signatures verify",

@@ -77,6 +77,9 @@ func printStatus(w io.Writer, st *agent.Status) {
 	if len(st.Ejected) > 0 {
 		fmt.Fprintf(w, "ejected     %s (pact evidence NODE explains why)\n", strings.Join(st.Ejected, " "))
 	}
+	if len(st.Retired) > 0 {
+		fmt.Fprintf(w, "retired     %s (pact admit NODE brings one back)\n", strings.Join(st.Retired, " "))
+	}
 	if len(st.Candidates) > 0 {
 		fmt.Fprintf(w, "candidates  %s\n", strings.Join(st.Candidates, " "))
 	}

@@ -69,17 +69,18 @@ func (w *watcher) decision(cv *clusterView, t wire.Topic, e *watchEvent) (bool, 
 	return false, nil
 }
 
-// setChange is a decided height's admissions and ejections, which change
-// the validator set from the next height on.
+// setChange is a decided height's admissions, ejections and retirements,
+// which change the validator set from the next height on.
 type setChange struct {
 	height   uint64
 	entries  []wire.DecisionEntry
 	verified bool
 }
 
-// applyChanges applies the admissions and ejections decided below height:
-// ejected nodes no longer count, and admitted nodes' keys (from a verified
-// certificate) check their signatures.
+// applyChanges applies the admissions, ejections and retirements decided
+// below height: ejected nodes no longer count, nor do retired ones (from a
+// verified certificate), and admitted nodes' keys (likewise) check their
+// signatures.
 func (w *watcher) applyChanges(cv *clusterView, cluster string, height uint64) {
 	keep := cv.changes[:0]
 	for _, c := range cv.changes {
@@ -125,13 +126,15 @@ func (w *watcher) milestones(cv *clusterView, cluster string, height uint64, hv 
 }
 
 // validators is how many nodes are expected to publish each height: the
-// cluster file's validators and those admitted since, or without it every
-// node seen deciding or ready; ejected ones left out.
+// cluster file's validators and those admitted since, less the retired, or
+// without it every node seen deciding or ready; ejected ones left out.
 func (w *watcher) validators(cv *clusterView, cluster string) int {
 	names := map[string]bool{}
 	if w.trust.covers(cluster) {
 		for name := range w.trust.keys {
-			names[name] = true
+			if !w.trust.retired[name] {
+				names[name] = true
+			}
 		}
 	} else {
 		for name, n := range cv.nodes {
@@ -179,6 +182,11 @@ func entryLines(entries []wire.DecisionEntry) []string {
 			s = fmt.Sprintf("eject %s: %s", en.Node, en.Reason)
 		case wire.EntryAdmit:
 			s = fmt.Sprintf("admit %s (key %s, operator %s)", en.Node, en.Key, en.Operator)
+		case wire.EntryRetire:
+			s = fmt.Sprintf("retire %s (key %s, operator %s)", en.Node, en.Key, en.Operator)
+			if en.Reason != "" {
+				s += ": " + en.Reason
+			}
 		case wire.EntryAdvertise:
 			s = fmt.Sprintf("advertise %s seq %d", en.Node, en.Seq)
 		default:

@@ -22,6 +22,9 @@ type watchTrust struct {
 	name string
 	// keys are node keys: the genesis validators, then admitted nodes.
 	keys map[string]ed25519.PublicKey
+	// retired are nodes of keys retired by a verified decision: no longer
+	// expected to publish decisions, until admitted again.
+	retired map[string]bool
 	// genesis is the size of the genesis validator set, whose quorum a
 	// certificate must reach.
 	genesis       int
@@ -30,7 +33,7 @@ type watchTrust struct {
 }
 
 func newWatchTrust(c *config.Cluster) *watchTrust {
-	t := &watchTrust{name: c.Name, keys: map[string]ed25519.PublicKey{}, operators: c.OperatorKeys(), allowUnsigned: c.AllowUnsignedRequests}
+	t := &watchTrust{name: c.Name, keys: map[string]ed25519.PublicKey{}, retired: map[string]bool{}, operators: c.OperatorKeys(), allowUnsigned: c.AllowUnsignedRequests}
 	for name := range c.Validators {
 		if k, ok := c.ValidatorKey(name); ok {
 			t.keys[name] = k
@@ -132,7 +135,8 @@ func (t *watchTrust) request(cluster string, r *wire.Request) sigVerdict {
 }
 
 // certificate checks a decision's precommits: each vote of a known node
-// must verify, and together they must reach the genesis set's quorum. Too
+// must verify, and together they must reach the genesis set's quorum, or
+// that of the known nodes not retired when retirements left fewer. Too
 // few valid votes is bad only when every voter is known; otherwise the
 // validator set may have changed in a way the watcher did not see.
 func (t *watchTrust) certificate(cluster string, height uint64, cert wire.Certificate, block [32]byte) sigVerdict {
@@ -153,7 +157,7 @@ func (t *watchTrust) certificate(cluster string, height uint64, cert wire.Certif
 		}
 		valid[v.From] = true
 	}
-	need := quorum.Threshold(t.genesis)
+	need := quorum.Threshold(min(t.genesis, len(t.keys)-len(t.retired)))
 	switch {
 	case len(valid) >= need:
 		return sigVerdict{sigOK, fmt.Sprintf("%d valid votes", len(valid))}
@@ -163,17 +167,22 @@ func (t *watchTrust) certificate(cluster string, height uint64, cert wire.Certif
 	return sigVerdict{sigUnverified, fmt.Sprintf("%d valid votes of the %d needed; %d voters not in the cluster file", len(valid), need, unknown)}
 }
 
-// learn takes the keys of nodes admitted by a verified decision.
+// learn takes the keys of nodes admitted by a verified decision, and notes
+// the retired ones. A retired node's key still checks what it signed; an
+// admission after its retirement may bring another.
 func (t *watchTrust) learn(cluster string, entries []wire.DecisionEntry) {
 	if !t.covers(cluster) {
 		return
 	}
 	for _, e := range entries {
-		if e.Type != wire.EntryAdmit || t.keys[e.Node] != nil {
-			continue
-		}
-		if k, err := identity.ParsePublicKey(e.Key); err == nil {
-			t.keys[e.Node] = k
+		switch {
+		case e.Type == wire.EntryRetire && t.keys[e.Node] != nil:
+			t.retired[e.Node] = true
+		case e.Type == wire.EntryAdmit && (t.keys[e.Node] == nil || t.retired[e.Node]):
+			if k, err := identity.ParsePublicKey(e.Key); err == nil {
+				t.keys[e.Node] = k
+				delete(t.retired, e.Node)
+			}
 		}
 	}
 }

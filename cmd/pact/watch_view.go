@@ -284,6 +284,8 @@ func (w *watcher) handle(topic string, payload []byte, retained bool) {
 		show, err = w.decision(cv, t, &e)
 	case wire.KindOutcome:
 		show, err = w.outcome(cv, t, &e)
+	case wire.KindLastOutcome:
+		return // a copy of an outcome shown from outcomes/, for Home Assistant
 	case wire.KindEjection:
 		show, err = w.ejection(cv, t, &e)
 	case wire.KindErrors:

@@ -340,6 +340,14 @@ var _ hw.Board = (*Board)(nil)
 
 var _ hw.Wiring = (*Board)(nil)
 
+// SharesWorld reports whether node's board is open in this board's World.
+func (b *Board) SharesWorld(node string) bool {
+	b.world.mu.Lock()
+	defer b.world.mu.Unlock()
+	_, ok := b.world.boards[node]
+	return ok
+}
+
 // Wired reports whether the named witness input is connected to the output
 // it watches: that output is open on a board of the same World.
 func (b *Board) Wired(name string) bool {
