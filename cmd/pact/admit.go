@@ -95,35 +95,61 @@ func runAdmit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	adm := &agreed.Admission{Node: node, Key: *nodeKey, Operator: operator, Nonce: hex.EncodeToString(nonce)}
 	adm.Sign(cluster.Name, opKey)
 	entry := (&agreed.Entry{Type: agreed.TypeAdmit, Admit: adm}).Encode()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+agent.AdminEntriesPath, bytes.NewReader(entry))
-	resp, err := client.Do(req)
+	return handIn(ctx, operatorEntry{
+		cmd: "admit", what: "admission", entry: entry, client: client, base: base, wait: *wait,
+		handed: fmt.Sprintf("admission of %s (key %s) signed by operator %s handed to %s", node, *nodeKey, operator, st.Node),
+		done: func(st *agent.Status) (string, bool) {
+			return fmt.Sprintf("%s is a validator; validators now: %s", node, strings.Join(st.Validators, " ")), slices.Contains(st.Validators, node)
+		},
+	}, stdout, stderr)
+}
+
+// operatorEntry is an operator-signed entry (admit, retire) to hand to the
+// local agent, and how to tell it was decided.
+type operatorEntry struct {
+	cmd, what string // "admit", "admission"
+	entry     []byte
+	client    *http.Client
+	base      string
+	wait      time.Duration
+	handed    string                                     // printed once the agent took it
+	done      func(*agent.Status) (line string, ok bool) // decided yet, and what to print then
+}
+
+// handIn posts e's entry to the agent's admin API and, with a wait, polls
+// its status until the entry took effect; it returns the exit status.
+func handIn(ctx context.Context, e operatorEntry, stdout, stderr io.Writer) int {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.base+agent.AdminEntriesPath, bytes.NewReader(e.entry))
+	resp, err := e.client.Do(req)
 	if err != nil {
-		fmt.Fprintf(stderr, "pact admit: handing in the admission: %v\n", err)
+		fmt.Fprintf(stderr, "pact %s: handing in the %s: %v\n", e.cmd, e.what, err)
 		return exitFailure
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusAccepted {
-		fmt.Fprintf(stderr, "pact admit: the agent refused the admission: %s\n", strings.TrimSpace(string(body)))
+		fmt.Fprintf(stderr, "pact %s: the agent refused the %s: %s\n", e.cmd, e.what, strings.TrimSpace(string(body)))
 		return exitFailure
 	}
-	fmt.Fprintf(stdout, "admission of %s (key %s) signed by operator %s handed to %s\n", node, *nodeKey, operator, st.Node)
-	if *wait <= 0 {
+	fmt.Fprintln(stdout, e.handed)
+	if e.wait <= 0 {
 		return exitOK
 	}
-	deadline := time.Now().Add(*wait)
+	deadline := time.Now().Add(e.wait)
 	for time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
 			return exitFailure
 		case <-time.After(250 * time.Millisecond):
 		}
-		if st, err := fetchStatus(ctx, client, base); err == nil && slices.Contains(st.Validators, node) {
-			fmt.Fprintf(stdout, "%s is a validator; validators now: %s\n", node, strings.Join(st.Validators, " "))
-			return exitOK
+		if st, err := fetchStatus(ctx, e.client, e.base); err == nil {
+			if line, ok := e.done(st); ok {
+				fmt.Fprintln(stdout, line)
+				return exitOK
+			}
 		}
 	}
-	fmt.Fprintf(stderr, "pact admit: not decided within %s; check `pact status` (a quorum of validators must be up)\n", *wait)
+	fmt.Fprintf(stderr, "pact %s: not decided within %s; check `pact status` (a quorum of validators must be up)\n", e.cmd, e.wait)
 	return exitFailure
 }
 

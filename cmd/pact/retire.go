@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -104,35 +102,13 @@ func runRetire(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	ret := &agreed.Retirement{Node: node, Key: *nodeKey, Operator: operator, Nonce: hex.EncodeToString(nonce), Reason: *reason}
 	ret.Sign(cluster.Name, opKey)
 	entry := (&agreed.Entry{Type: agreed.TypeRetire, Retire: ret}).Encode()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+agent.AdminEntriesPath, bytes.NewReader(entry))
-	resp, err := client.Do(req)
-	if err != nil {
-		fmt.Fprintf(stderr, "pact retire: handing in the retirement: %v\n", err)
-		return exitFailure
-	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		fmt.Fprintf(stderr, "pact retire: the agent refused the retirement: %s\n", strings.TrimSpace(string(body)))
-		return exitFailure
-	}
-	fmt.Fprintf(stdout, "retirement of %s (key %s) signed by operator %s handed to %s\n", node, *nodeKey, operator, st.Node)
-	if *wait <= 0 {
-		return exitOK
-	}
-	deadline := time.Now().Add(*wait)
-	for time.Now().Before(deadline) {
-		select {
-		case <-ctx.Done():
-			return exitFailure
-		case <-time.After(250 * time.Millisecond):
-		}
-		if st, err := fetchStatus(ctx, client, base); err == nil && !slices.Contains(st.Validators, node) && slices.Contains(st.Retired, node) {
+	return handIn(ctx, operatorEntry{
+		cmd: "retire", what: "retirement", entry: entry, client: client, base: base, wait: *wait,
+		handed: fmt.Sprintf("retirement of %s (key %s) signed by operator %s handed to %s", node, *nodeKey, operator, st.Node),
+		done: func(st *agent.Status) (string, bool) {
 			n := len(st.Validators)
-			fmt.Fprintf(stdout, "%s is retired; validators now: %s (%d, tolerating %d faulty)\n", node, strings.Join(st.Validators, " "), n, (n-1)/3)
-			return exitOK
-		}
-	}
-	fmt.Fprintf(stderr, "pact retire: not decided within %s; check `pact status` (a quorum of validators must be up)\n", *wait)
-	return exitFailure
+			return fmt.Sprintf("%s is retired; validators now: %s (%d, tolerating %d faulty)", node, strings.Join(st.Validators, " "), n, (n-1)/3),
+				!slices.Contains(st.Validators, node) && slices.Contains(st.Retired, node)
+		},
+	}, stdout, stderr)
 }
