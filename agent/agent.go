@@ -228,7 +228,17 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 	a.key = key
 
 	a.store, err = store.Open(filepath.Join(acfg.DataDir, "pact.db"), cluster.Name, consensus.NodeID(acfg.Node), &store.Options{KeepHeights: acfg.KeepHeights})
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrCorrupt):
+		// The double-sign guard is in that file: say what the operator can
+		// do, since nothing the agent could do would be safe.
+		return nil, fmt.Errorf("state: %w. pact will not sign with a double-sign guard it cannot trust. "+
+			"Stop pact and move the file aside; then either put back a copy of it made after pact last stopped "+
+			"(an older copy may make this node sign twice and be ejected), or re-provision the node: "+
+			"`pact retire %s` from a running node, remove the state file and the identity key, create a new key, "+
+			"start pact and `pact admit %s` (docs/OPERATIONS.md, \"A damaged state file\")",
+			err, acfg.Node, acfg.Node)
+	case err != nil:
 		return nil, fmt.Errorf("state: %w (pact refuses to sign with damaged state; see docs on restoring a node)", err)
 	}
 	if err := a.restoreState(); err != nil {

@@ -163,9 +163,23 @@ func FuzzUnmarshalEvidence(f *testing.F) {
 	f.Fuzz(func(t *testing.T, buf []byte) {
 		ev, err := UnmarshalEvidence(buf)
 		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("error not wrapping ErrMalformed: %v", err)
+			}
 			return
 		}
 		_ = ev.Verify("c", PublicKey("n4"), FakeVerifier{})
 		_ = ev.String()
+		// Decoded evidence re-encodes to evidence of the same value. (Not
+		// to the same bytes: the first message's length prefix may use
+		// more varint bytes than it needs. Evidence is judged by its
+		// messages, never compared as bytes.)
+		again, err := UnmarshalEvidence(ev.Marshal())
+		if err != nil {
+			t.Fatalf("re-encoded evidence does not decode: %v", err)
+		}
+		if !reflect.DeepEqual(normalize(&again.A), normalize(&ev.A)) || !reflect.DeepEqual(normalize(&again.B), normalize(&ev.B)) {
+			t.Fatalf("round trip changed the evidence:\n got %v\nwant %v", again, ev)
+		}
 	})
 }

@@ -194,5 +194,8 @@ func (c *Config) Validate() error {
 			bad(t.name, "%d is below the minimum %d", t.v, t.min)
 		}
 	}
+	if c.MaxBlockEntries > maxEntries {
+		bad("MaxBlockEntries", "%d is above the %d a block carries on the wire", c.MaxBlockEntries, maxEntries)
+	}
 	return errors.Join(errs...)
 }

@@ -61,11 +61,17 @@
 //
 // # Limits
 //
-// Killing the process (SIGKILL) at any moment is tested; a power cut is
-// covered by bbolt's fdatasync on every commit and the directory fsync at
-// creation, not by a test. bbolt keeps two meta pages and falls back to the
-// older one when the newer fails its checksum. That is right for a meta page
-// torn by a power cut during a commit that never returned, but it also means
-// a meta page damaged after its commit returned rolls the file back by one
-// transaction without an error. The store cannot tell the two apart.
+// Killing the process (SIGKILL) at any moment is tested (crash_test.go). A
+// power cut rests on bbolt's fdatasync on every commit and the directory
+// fsync at creation; powercut_test.go replays what it can leave on the disk
+// (any part of an unsynced commit's pages, torn or whole, and its meta page
+// only after them) and checks that the file opens at the write before or
+// the write in flight, never earlier. It trusts the disk to honour fsync,
+// which cheap SD cards may not.
+//
+// bbolt keeps two meta pages and falls back to the older one when the newer
+// fails its checksum. That is right for a meta page torn by a power cut
+// during a commit that never returned, but it also means a meta page damaged
+// after its commit returned rolls the file back by one transaction without
+// an error. The store cannot tell the two apart.
 package store
