@@ -135,6 +135,7 @@ type Agent struct {
 	driveWindows   map[string][]driveWindow // "node/output" → when assignments allowed it on
 	suspectDrive   map[string]seenOn
 	junk           map[string]*junkCount  // refused entries by sender (junk.go)
+	peerHeights    map[string]uint64      // the highest height each peer voted or reported at (junk.go)
 	decidedAt      map[[32]byte]time.Time // entry digest → when it was decided here
 	decidedOrder   [][32]byte
 	inspectReq     chan func()             // runs a function on the loop (tests' window on the state; /metrics' snapshot)
@@ -201,6 +202,7 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 		driveWindows:   map[string][]driveWindow{},
 		suspectDrive:   map[string]seenOn{},
 		junk:           map[string]*junkCount{},
+		peerHeights:    map[string]uint64{},
 		decidedAt:      map[[32]byte]time.Time{},
 		inspectReq:     make(chan func()),
 		disturbed:      map[string]time.Time{},

@@ -26,7 +26,11 @@ import (
 //   - flood: refused entries at a sustained rate.
 //
 // Only frames that passed the signature check count: nobody can make
-// another node look like a flooder by sending junk in its name.
+// another node look like a flooder by sending junk in its name. Nor do the
+// frames of a node that is behind: one that was cut off by a partition, or
+// down, sends again the entries it still holds as pending, all of them
+// decided while it was away, until it has caught up — honest, and exactly
+// what a replay or a flood looks like.
 
 const (
 	junkWindow   = 10 * time.Second
@@ -34,7 +38,27 @@ const (
 	replayCount  = 10              // entries decided replayAge ago or more, within junkWindow
 	replayAge    = 5 * time.Second // an honest node stops sending its entry once decided
 	decidedLimit = 8192            // decided entries remembered for replay checks
+	// junkLag is how many heights behind this node a sender may be and
+	// still have its refused entries counted.
+	junkLag = 2
 )
+
+// notePeerHeight remembers the highest height a peer proposed, voted or
+// reported its status at (a commit it serves to a laggard says nothing of
+// its own height); loop goroutine.
+func (a *Agent) notePeerHeight(from string, m *consensus.Message) {
+	if m == nil || m.Type == consensus.MsgCommit {
+		return
+	}
+	if m.Height > a.peerHeights[from] {
+		a.peerHeights[from] = m.Height
+	}
+}
+
+// catchingUp reports whether a peer is more than junkLag heights behind.
+func (a *Agent) catchingUp(from string) bool {
+	return a.peerHeights[from]+junkLag < a.state.Height
+}
 
 type junkCount struct {
 	since           time.Time
@@ -67,6 +91,9 @@ func (a *Agent) refusedEntry(from string, sig []byte, entry consensus.Entry) {
 			a.log.Warn("forged entry", "from", from, "what", why)
 			a.submit(e)
 		}
+		return
+	}
+	if a.catchingUp(from) {
 		return
 	}
 	c := a.junk[from]

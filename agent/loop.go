@@ -129,6 +129,7 @@ func (a *Agent) metaKey() [2]uint64 {
 func (a *Agent) receive(in transport.Inbound) {
 	switch in.Kind {
 	case transport.KindConsensus:
+		a.notePeerHeight(in.From, in.Msg)
 		if err := a.node.Step(in.Msg); err != nil && !errors.Is(err, consensus.ErrStale) {
 			a.counters.refusedMessages++
 			a.log.Debug("refused message", "from", in.From, "err", err)

@@ -11,13 +11,20 @@ import (
 // joinLoop keeps this node in a cluster through its seeds: it tries them
 // until one answers, backing off exponentially with jitter, and starts over
 // whenever the node finds itself alone (its seeds were down when it started,
-// or a partition or reboot cut it off).
+// or a partition or reboot cut it off). While it is not alone, it knocks on
+// the members the cluster declared dead, backing off while none answers:
+// memberlist never probes a dead member, so after a partition heals each
+// side would otherwise stay dead to the other until it happened to gossip.
 func (m *Membership) joinLoop(ctx context.Context) {
 	seeds := m.otherSeeds()
 	if len(seeds) == 0 {
 		return
 	}
 	b := backoff{min: m.cfg.JoinBackoffMin, max: m.cfg.JoinBackoffMax}
+	// Dead members are knocked on every AloneCheckInterval at first, less
+	// often while none answers.
+	dead := backoff{min: m.cfg.AloneCheckInterval, max: max(m.cfg.AloneCheckInterval, m.cfg.JoinBackoffMax)}
+	nextDead := time.Now()
 	for {
 		wait := m.cfg.AloneCheckInterval
 		if m.alone() {
@@ -25,6 +32,15 @@ func (m *Membership) joinLoop(ctx context.Context) {
 				b.reset()
 			} else {
 				wait = b.next()
+			}
+		} else if addrs := m.view.deadAddrs(); len(addrs) > 0 && !time.Now().Before(nextDead) {
+			// A healed partition: push-pull with the dead brings both
+			// sides' views back at once (serf's reconnect does the same).
+			if m.join(addrs, "dead members") {
+				dead.reset()
+				nextDead = time.Now()
+			} else {
+				nextDead = time.Now().Add(dead.next())
 			}
 		}
 		select {

@@ -128,6 +128,24 @@ func (v *view) addr(name string) (net.IP, uint16, bool) {
 	return e.ip, e.port, true
 }
 
+// deadAddrs returns where the visible members the cluster declared dead were
+// last reached, sorted: what the join loop knocks on again, since memberlist
+// never probes a dead member and a partition that healed would otherwise
+// leave both sides dead to each other until one of them gossips first.
+// Members that left on purpose are not knocked on.
+func (v *view) deadAddrs() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var out []string
+	for _, e := range v.members {
+		if !e.hidden && e.State == StateDead && e.ip != nil && e.port != 0 {
+			out = append(out, net.JoinHostPort(e.ip.String(), strconv.Itoa(int(e.port))))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // peers returns the names of visible, reachable members other than self.
 func (v *view) peers(self string) []string {
 	v.mu.Lock()

@@ -75,7 +75,8 @@ func runRequest(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "pact request: %v\n", err)
 		return exitUsage
 	}
-	if *id == "" {
+	freshID := *id == ""
+	if freshID {
 		*id = randomRequestID()
 	} else if !wire.ValidID(*id) {
 		return usageError(stderr, "request", "--id %q: use 1 to 128 letters, digits and . _ : - (starting with a letter or digit)", *id)
@@ -147,7 +148,7 @@ func runRequest(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if *wait <= 0 {
 		return exitOK
 	}
-	return awaitOutcome(ctx, cluster, req, *wait, *asJSON, replies, stdout, stderr)
+	return awaitOutcome(ctx, cluster, req, *wait, *asJSON, freshID, replies, stdout, stderr)
 }
 
 // paramFlag collects --param name=value.
@@ -277,8 +278,16 @@ func replyHandler(id string, replies chan<- requestReply) func(string, []byte, b
 	}
 }
 
+// usedRefusal is how an agent words its refusal of a request id that was
+// already decided (agent/requests.go).
+const usedRefusal = "was already used"
+
 // awaitOutcome waits for the request's outcome or refusal and prints it.
-func awaitOutcome(ctx context.Context, cluster *config.Cluster, req *wire.Request, wait time.Duration, asJSON bool, replies <-chan requestReply, stdout, stderr io.Writer) int {
+// With a fresh id of its own (freshID), a refusal saying the id was already
+// used can only come from a node whose broker copy of this very request
+// arrived after the cluster had decided it (it was catching up): the
+// outcome is on its way, and the wait goes on.
+func awaitOutcome(ctx context.Context, cluster *config.Cluster, req *wire.Request, wait time.Duration, asJSON, freshID bool, replies <-chan requestReply, stdout, stderr io.Writer) int {
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
@@ -290,6 +299,9 @@ func awaitOutcome(ctx context.Context, cluster *config.Cluster, req *wire.Reques
 			fmt.Fprintf(stderr, "pact request: no outcome for request %s within %s (is the cluster up? see pact watch)\n", req.ID, wait)
 			return exitFailure
 		case r := <-replies:
+			if r.refusal != nil && freshID && strings.Contains(r.refusal.Error, usedRefusal) {
+				continue // decided already: a late node's echo
+			}
 			if r.refusal != nil {
 				if asJSON {
 					fmt.Fprintf(stdout, "%s\n", r.raw)

@@ -184,6 +184,27 @@ func TestRequest_RefusalOnErrorsExits1(t *testing.T) {
 	}
 }
 
+// A node that was catching up refuses the broker's late copy of a request
+// the cluster already decided. With an id of its own making, the command
+// knows that refusal is no answer and waits for the outcome; with --id it
+// may be a reused id, and the refusal is the answer.
+func TestRequest_LateCopyRefusalIsNoAnswer(t *testing.T) {
+	n := newRequestNet(t)
+	n.fakeCluster(t, func(req *wire.Request) []clusterReply {
+		late := wire.ErrorReport{Header: wire.Header{V: 1, Cluster: n.cluster.Name, TS: wire.Timestamp(time.Now())}, RequestID: req.ID, Node: "node-3",
+			Error: "request id " + req.ID + " was already used (decided at height 12): a replayed request is never run again"}
+		return []clusterReply{{wire.Topics{Cluster: n.cluster.Name}.Errors(), mustJSONOf(t, late)}, n.outcome(t, req, "node-2", testnetNodeKey(t, n.dir, "node-2"), true)}
+	})
+	code, stdout, stderr := runCLI(t, "request", "--config", n.agentFile, "blink", "--wait", "30s")
+	if code != exitOK || !strings.Contains(stdout, "performed by node-2") {
+		t.Errorf("fresh id: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	code, _, stderr = runCLI(t, "request", "--config", n.agentFile, "blink", "--id", "r-reused", "--wait", "30s")
+	if code != exitFailure || !strings.Contains(stderr, "node-3 refused request r-reused") {
+		t.Errorf("--id: exit %d, stderr %q", code, stderr)
+	}
+}
+
 func TestRequest_TimeoutExits1(t *testing.T) {
 	n := newRequestNet(t)
 	code, _, stderr := runCLI(t, "request", "--config", n.agentFile, "blink", "--id", "r-8", "--wait", "200ms")
