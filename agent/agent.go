@@ -426,6 +426,7 @@ func (a *Agent) setupNetwork(opts Options) error {
 	vetters := payloadVetters(a.cluster.Name)
 	vetters[kindEntry] = entryVetter{cluster: a.cluster.Name}
 	vetters[transport.KindCapabilityRequest] = capabilityRequestVetter{}
+	vetters[kindOutcomeQuery] = outcomeQueryVetter{}
 	vetters[transport.KindCapabilityResponse] = capabilityResponseVetter{cluster: a.cluster.Name}
 	for kind, v := range vetters {
 		if err := t.Register(kind, v); err != nil {
@@ -512,6 +513,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.sd.ready(a.statusLine(), time.Now()) // notify.go: listening, and joining or retrying
 	a.publishCapabilities(a.doc)
 	a.resumeExecutions()
+	a.resendOutcomes()
 	a.workerWG.Add(2)
 	go a.sample(ctx)
 	go a.monitorWitnesses()

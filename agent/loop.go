@@ -32,6 +32,7 @@ type counters struct {
 	outcomesOK, outcomesFailed        uint64
 	refusedOutcomes, refusedReadings  uint64
 	readings, abandoned               uint64
+	outcomeQueries, outcomeAnswers    uint64 // outcome_query.go
 	observations, refusedObservations uint64
 	accusationsMade, accusationsHeard uint64
 	effectsContradicted               uint64 // ok outcomes the sensors did not bear out (effect.go)
@@ -156,6 +157,8 @@ func (a *Agent) receive(in transport.Inbound) {
 		a.takeAnnounced(in.Payload)
 	case kindOutcome:
 		a.takeOutcome(in.From, in.Payload)
+	case kindOutcomeQuery:
+		a.answerOutcomeQuery(in.Payload)
 	case kindReadings:
 		a.takeReadings(in.From, in.Payload)
 	case kindObservation:

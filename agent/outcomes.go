@@ -20,6 +20,15 @@ import (
 // outcome, or an ejected performer gets a reassign entry from whoever
 // notices — validators check the same facts against their own view before
 // they vote for it.
+//
+// A frame can be lost: the performer may be killed between recording its
+// outcome and sending it, or a peer may be down when it goes out. So a node
+// that reaches an action's deadline without an outcome first asks the
+// performer (kindOutcomeQuery), which answers with the outcome its store
+// recorded, and proposes the reassignment only when the grace that follows
+// passes without one: work that was done is not done again because its
+// report went missing. A restarted performer also sends, at once, the
+// outcomes it recorded for assignments still open.
 
 // kindOutcome frames carry a performer's signed outcome (its JSON payload).
 const kindOutcome transport.Kind = 7
@@ -48,10 +57,23 @@ type openInfo struct {
 	height uint64
 	since  time.Time
 	gaveUp bool
+	asked  bool // the performer was asked for its outcome
 }
 
-// recordOutcome remembers a verified outcome; loop goroutine.
+// recordOutcome remembers a verified outcome and judges it; loop goroutine.
 func (a *Agent) recordOutcome(o *wire.Outcome) {
+	a.rememberOutcome(o)
+	a.checkWitness(o.Instance)
+	a.effectOutcome(o)
+	if o.OK {
+		a.counters.outcomesOK++
+	} else {
+		a.counters.outcomesFailed++
+	}
+}
+
+// rememberOutcome keeps o among the known outcomes, within their bound.
+func (a *Agent) rememberOutcome(o *wire.Outcome) {
 	if _, ok := a.known[o.Instance]; !ok {
 		a.knownOrder = append(a.knownOrder, o.Instance)
 		if len(a.knownOrder) > maxKnownOutcomes {
@@ -60,13 +82,6 @@ func (a *Agent) recordOutcome(o *wire.Outcome) {
 		}
 	}
 	a.known[o.Instance] = o
-	a.checkWitness(o.Instance)
-	a.effectOutcome(o)
-	if o.OK {
-		a.counters.outcomesOK++
-	} else {
-		a.counters.outcomesFailed++
-	}
 }
 
 // outcomeOf is agreed.Rules.Outcome: what this node knows of the instance's
@@ -181,6 +196,11 @@ func (a *Agent) checkDeadlines() {
 			reason = agreed.ReasonFailed
 		case time.Since(info.since) >= act.Deadline+deadlineGrace(act.Deadline):
 			reason = agreed.ReasonDeadline
+		case time.Since(info.since) >= act.Deadline && !info.asked && as.Performer != a.name:
+			info.asked = true
+			a.open[inst] = info
+			a.askOutcome(as.Performer, inst)
+			continue
 		default:
 			continue
 		}

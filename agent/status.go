@@ -151,6 +151,8 @@ func (a *Agent) counterMap() map[string]uint64 {
 		"outcomes_ok":                a.counters.outcomesOK,
 		"outcomes_failed":            a.counters.outcomesFailed,
 		"outcomes_refused":           a.counters.refusedOutcomes,
+		"outcome_queries":            a.counters.outcomeQueries,
+		"outcome_answers":            a.counters.outcomeAnswers,
 		"readings_taken":             a.counters.readings,
 		"readings_refused":           a.counters.refusedReadings,
 		"assignments_open":           uint64(len(a.open)),

@@ -30,6 +30,7 @@ import (
 // admin API stays on the namespace's loopback, and every node reports to the
 // lab's broker. The catalogue changes in two ways:
 //
+//   - hold is added too: a 3 s pulse with a 12 s deadline;
 //   - tick is added: a 100 ms pulse of the LED that every node can perform,
 //     with a deadline (30 s) longer than any queue a burst builds, so that
 //     an outcome's absence means a fault and not a slow performer;
@@ -51,6 +52,15 @@ var tick = config.Action{
 	Needs:    config.Needs{Output: "led", OutputKind: config.OutputLED},
 	Drive:    config.Drive{Level: config.High, Duration: 100 * time.Millisecond},
 	Deadline: 30 * time.Second,
+	Verify:   []config.VerifyKind{config.VerifyReadback},
+}
+
+// hold is a longer pulse (3 s, deadline 12 s): long enough to cut its
+// performer off while it drives, short enough that the deadline comes soon.
+var hold = config.Action{
+	Needs:    config.Needs{Output: "led", OutputKind: config.OutputLED},
+	Drive:    config.Drive{Level: config.High, Duration: 3 * time.Second},
+	Deadline: 12 * time.Second,
 	Verify:   []config.VerifyKind{config.VerifyReadback},
 }
 
@@ -112,8 +122,8 @@ func newCluster(t *testing.T, n int) *cluster {
 		t.Fatalf("the testnet's cluster file: %v", err)
 	}
 	delete(cl.Actions, "ventilate")
-	cl.Actions["tick"] = tick
-	b, err := config.Marshal(cl, "Cluster file of a fault-suite cluster: pact testnet's, with tick instead of ventilate.")
+	cl.Actions["tick"], cl.Actions["hold"] = tick, hold
+	b, err := config.Marshal(cl, "Cluster file of a fault-suite cluster: pact testnet's, with tick and hold instead of ventilate.")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,3 +99,61 @@ func TestFaults_KillStorm(t *testing.T) {
 	c.requestWait("after-storm", 30*time.Second)
 	t.Logf("%d requests, each performed once; %s", len(ids), strings.TrimSpace(c.obs.summary()))
 }
+
+// A performer finishes an action but its outcome never reaches its peers:
+// cut off from them while it drives, it is killed right after recording the
+// outcome (the frames it still had queued die with it) and comes back. The
+// broker has the outcome; the peers do not. At the deadline they must ask
+// the performer, which answers from its store, and not give the work to
+// somebody else: a lost report is no reason to run an action twice.
+func TestFaults_OutcomeLostWithItsPerformer(t *testing.T) {
+	c := newCluster(t, 5)
+	c.checkAtEnd()
+	c.request("lost-1", "hold")
+	instance := agreed.InstanceID(clusterName, "lost-1")
+	x, began := 0, time.Time{}
+	waitFor(t, 20*time.Second, "a node performing hold", func() (bool, string) {
+		for _, i := range c.all() {
+			if c.grepLogs(i, "msg=performing node="+c.names[i-1]+" action=hold instance="+instance) > 0 {
+				x, began = i, time.Now()
+				return true, ""
+			}
+		}
+		return false, "nobody yet"
+	})
+	for _, to := range others(c.all(), x) {
+		c.lab.block(x, to)
+	}
+	t.Logf("node-%d performs hold; nothing it sends reaches its peers", x)
+	waitFor(t, 10*time.Second, "node-"+strconv.Itoa(x)+" to record its outcome", func() (bool, string) {
+		return c.grepLogs(x, "msg=performed node="+c.names[x-1]+" action=hold instance="+instance) > 0, ""
+	})
+	c.kill(x)
+	c.lab.heal()
+	c.start(x)
+	t.Logf("node-%d killed after performing, restarted", x)
+
+	// Peers reassign a grace (1.2 s) after the deadline; wait for that,
+	// and for the work a reassignment would start.
+	time.Sleep(time.Until(began.Add(hold.Deadline + 10*time.Second)))
+	if p, msgs := c.obs.okOutcomes(instance); len(p) != 1 || p[0] != c.names[x-1] {
+		t.Errorf("ok outcomes of %s from %v (%d messages), want node-%d's alone", instance, p, msgs, x)
+	}
+	for _, i := range c.all() {
+		if n := c.grepLogs(i, "msg=performing node="+c.names[i-1]+" action=hold instance="+instance); i != x && n > 0 {
+			t.Errorf("node-%d performed %s too: the lost outcome was taken for undone work", i, instance)
+		}
+	}
+	st, err := c.statuses(others(c.all(), x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	queries := 0
+	for _, s := range st {
+		queries += int(s.Counters["outcome_queries"])
+	}
+	if queries == 0 {
+		t.Errorf("no peer asked node-%d for its outcome (outcome_queries 0 everywhere)", x)
+	}
+	c.requestWait("after-lost-outcome", 30*time.Second)
+}
