@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -28,8 +29,11 @@ type adminServer struct {
 // encodes it) for the cluster to decide — how `pact admit` hands in an
 // operator-signed admission; GET the ejections with their evidence
 // (EjectionsReport) — what `pact evidence` checks and explains. GET
-// AdminMetricsPath (metrics.go) serves Prometheus metrics.
+// AdminMetricsPath (metrics.go) serves Prometheus metrics; AdminDebugPath
+// the Go runtime's profiles (net/http/pprof: heap, goroutines, CPU), for
+// finding where an agent's memory or time goes on the device itself.
 const (
+	AdminDebugPath     = "/debug/pprof/"
 	AdminPath          = "/v1/status"
 	AdminEntriesPath   = "/v1/entries"
 	AdminEjectionsPath = "/v1/ejections"
@@ -70,6 +74,9 @@ func newAdminServer(addr string, a *Agent) (*adminServer, error) {
 	})
 	mux.HandleFunc("GET "+AdminEjectionsPath, getJSON(func(ctx context.Context) (any, error) { return a.Ejections(ctx) }))
 	mux.Handle("GET "+AdminMetricsPath, a.metrics.handler) // metrics.go
+	mux.HandleFunc("GET "+AdminDebugPath, pprof.Index)
+	mux.HandleFunc("GET "+AdminDebugPath+"profile", pprof.Profile)
+	mux.HandleFunc("GET "+AdminDebugPath+"trace", pprof.Trace)
 	return &adminServer{ln: ln, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}, nil
 }
 

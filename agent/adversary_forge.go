@@ -253,5 +253,8 @@ func (a *Agent) restoreCopy() (*agreed.State, error) {
 		return nil, err
 	}
 	s.SetRules(agreed.Rules{Actions: a.cluster.Actions, AllowUnsigned: a.cluster.AllowUnsignedRequests})
+	if err := replayCommits(a.store, s); err != nil {
+		return nil, err
+	}
 	return s, nil
 }

@@ -71,13 +71,16 @@ type Agent struct {
 	key     ed25519.PrivateKey
 	name    string
 
-	store     *store.Store
-	board     hw.Board
-	state     *agreed.State
-	node      *consensus.Node
-	members   *membership.Membership // nil with Options.Memory
-	memLink   *transport.MemoryLink  // set with Options.Memory
-	net       *transport.Transport
+	store   *store.Store
+	board   hw.Board
+	state   *agreed.State
+	node    *consensus.Node
+	members *membership.Membership // nil with Options.Memory
+	memLink *transport.MemoryLink  // set with Options.Memory
+	net     *transport.Transport
+	// verifier is shared by the transport's workers and the core: a vote
+	// the transport verified is not verified again before it is counted.
+	verifier  *consensus.VerifyCache
 	admin     *adminServer
 	adversary *adversary // nil for an honest node
 	reports   report.Reports
@@ -102,7 +105,8 @@ type Agent struct {
 	ticks      uint64
 	tick       time.Duration
 	lastDecide time.Time
-	halted     error // set when the store failed: the node no longer signs
+	halted     error  // set when the store failed: the node no longer signs
+	snapHeight uint64 // height of the agreed state's snapshot in the store (snapshot.go)
 
 	statusReq chan chan Status
 	submitReq chan submitRequest
@@ -175,6 +179,7 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 	a = &Agent{
 		acfg: acfg, cluster: cluster, name: acfg.Node,
 		log:       log.With("node", acfg.Node),
+		verifier:  consensus.NewVerifyCache(consensus.Ed25519Verifier{}, verifyCacheSize),
 		own:       map[string]ownEntry{},
 		announced: map[string]*capability.Document{},
 		asked:     map[string]uint64{},
@@ -255,6 +260,9 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 		Now:           time.Now,
 		Outcome:       a.outcomeOf,
 	})
+	if err := replayCommits(a.store, a.state); err != nil {
+		return nil, fmt.Errorf("agreed state: %w", err)
+	}
 	guard, err := a.store.Guard()
 	if err != nil {
 		return nil, fmt.Errorf("double-sign guard: %w (pact refuses to sign with a damaged guard)", err)
@@ -270,7 +278,7 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 	ccfg.Cluster = cluster.Name
 	ccfg.ID = consensus.NodeID(acfg.Node)
 	ccfg.Signer = consensus.Ed25519Signer{Key: key}
-	ccfg.Verifier = consensus.Ed25519Verifier{}
+	ccfg.Verifier = a.verifier
 	ccfg.App = a.state
 	ccfg.Log = a.store
 	ccfg.Height = a.state.Height + 1
@@ -366,6 +374,7 @@ func (a *Agent) restoreState() error {
 		if err != nil {
 			return fmt.Errorf("agreed state at height %d: %w", snap.Height, err)
 		}
+		a.snapHeight = snap.Height
 		return nil
 	}
 	genesis := map[string]ed25519.PublicKey{}
@@ -381,7 +390,7 @@ func (a *Agent) setupNetwork(opts Options) error {
 	tcfg := transport.DefaultConfig()
 	tcfg.Self = a.name
 	tcfg.Cluster = a.cluster.Name
-	tcfg.Verifier = consensus.Ed25519Verifier{}
+	tcfg.Verifier = a.verifier
 	tcfg.Keys = func(name string) (consensus.PublicKey, bool) { return a.view.Load().key(name) }
 	tcfg.Logger = a.log
 
@@ -437,6 +446,10 @@ func (a *Agent) setupNetwork(opts Options) error {
 	receive = t.Receive
 	return nil
 }
+
+// verifyCacheSize bounds the consensus signatures remembered as verified:
+// several heights' votes of a large cluster.
+const verifyCacheSize = 4096
 
 func splitHostPort(s string) (string, int, error) {
 	host, p, err := net.SplitHostPort(s)
@@ -534,6 +547,7 @@ func (a *Agent) shutdown() {
 		a.log.Error("halting outputs", "err", err)
 	}
 	a.workerWG.Wait()
+	a.saveSnapshot()
 	a.closeReports()
 	if a.members != nil {
 		if err := a.members.Leave(2 * time.Second); err != nil {

@@ -252,7 +252,7 @@ func (a *Agent) flush() {
 		return
 	}
 	var snap *store.Snapshot
-	if len(rd.Decided) > 0 {
+	if len(rd.Decided) > 0 && a.state.Height >= a.snapHeight+snapshotEvery {
 		snap = &store.Snapshot{Height: a.state.Height, Data: a.state.Snapshot()}
 	}
 	if err := a.store.SaveReady(rd.SignState, rd.Decided, snap); err != nil {
@@ -261,6 +261,9 @@ func (a *Agent) flush() {
 		a.log.Error("cannot persist consensus state: this node stops signing and sending until restarted after repair", "err", err)
 		a.node.Advance()
 		return
+	}
+	if snap != nil {
+		a.snapHeight = snap.Height
 	}
 	for i := range rd.Decided {
 		a.decided(&rd.Decided[i])

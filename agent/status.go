@@ -117,6 +117,7 @@ func (a *Agent) status() Status {
 func (a *Agent) counterMap() map[string]uint64 {
 	st := a.node.Stats()
 	ts := a.net.Stats()
+	cached, verified := a.verifier.Stats()
 	m := map[string]uint64{
 		"consensus_received":         st.Received,
 		"consensus_bad_signatures":   st.BadSignatures,
@@ -138,6 +139,8 @@ func (a *Agent) counterMap() map[string]uint64 {
 		"consensus_dropped_entries":  st.DroppedEntries,
 		"consensus_bad_prepared":     st.BadPreparedBlocks,
 		"consensus_pending":          uint64(a.node.Status().Pending),
+		"signatures_verified":        verified,
+		"signatures_cached":          cached,
 		"agent_refused_messages":     a.counters.refusedMessages,
 		"agent_refused_entries":      a.counters.refusedEntries,
 		"agent_store_errors":         a.counters.storeErrors,

@@ -169,7 +169,7 @@ func newPactCluster(tb testing.TB, n int, d durability) *pactCluster {
 		dir = benchDir(tb)
 	}
 	c := &pactCluster{vals: vs, height: 1, stop: make(chan struct{})}
-	verifier := countingVerifier{Verifier: consensus.Ed25519Verifier{}, n: &c.crypto.verifies}
+	counting := countingVerifier{Verifier: consensus.Ed25519Verifier{}, n: &c.crypto.verifies}
 	network := transport.NewMemoryNetwork()
 	for i, v := range vals {
 		p := &pactNode{
@@ -178,6 +178,9 @@ func newPactCluster(tb testing.TB, n int, d durability) *pactCluster {
 			propose: make(chan []consensus.Entry, 16),
 			decided: make(chan decision, 1<<16),
 		}
+		// As in the agent: one cache per node, shared by its transport and
+		// its core, so a vote is verified once.
+		verifier := consensus.NewVerifyCache(counting, 4096)
 		ccfg := consensus.DefaultConfig()
 		ccfg.Cluster, ccfg.ID = benchCluster, v.ID
 		ccfg.Signer = countingSigner{Signer: signers[i], n: &c.crypto.signs}

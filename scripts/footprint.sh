@@ -8,7 +8,8 @@
 # at the end (VmRSS) with its peak (VmHWM); the anonymous part of it (heap,
 # stacks: what the agent really costs; the rest is the binary's pages,
 # clean and shared); and CPU used per second of wall time, idle and under
-# load. Everything runs on loopback ports 57946-57953 and 58883; it cleans
+# load. With FOOTPRINT_PROFILES=DIR it also saves each agent's heap profile
+# at the end (go tool pprof DIR/node-1.heap). Everything runs on loopback ports 57946-57953 and 58883; it cleans
 # up after itself.
 set -euo pipefail
 
@@ -73,6 +74,14 @@ while [ $(($(date +%s) - start)) -lt "$secs" ]; do
 done
 wait_start=$(date +%s)
 sleep 5
+if [ -n "${FOOTPRINT_PROFILES:-}" ]; then
+	command -v curl >/dev/null || { echo "footprint: FOOTPRINT_PROFILES needs curl" >&2; exit 1; }
+	mkdir -p "$FOOTPRINT_PROFILES"
+	for i in 1 2 3 4; do
+		admin=$(sed -n 's/^admin: *//p' "$work/tn/node-$i/pact.yaml")
+		curl -fsS -o "$FOOTPRINT_PROFILES/node-$i.heap" "http://$admin/debug/pprof/heap?gc=1" || echo "footprint: no heap profile of node-$i" >&2
+	done
+fi
 elapsed=$(($(date +%s) - start))
 height=$("$pact" status --config "$work/tn/node-1/pact.yaml" --json | sed -n 's/.*"height": *\([0-9]*\).*/\1/p' | head -1)
 
