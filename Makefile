@@ -79,7 +79,7 @@ NFPM_VERSION ?= v2.45.2
 NFPM := bin/tools/nfpm-$(NFPM_VERSION)/nfpm
 DIST ?= dist
 
-.PHONY: build cross test test-race test-cross test-arm64 test-armv6 test-faults bench fuzz lint demo deb deb-check clean help need-go need-cc need-qemu need-mosquitto
+.PHONY: build cross test test-race test-cross test-arm64 test-armv6 test-faults bench fuzz lint demo deb deb-check clean help need-go need-cc need-qemu need-mosquitto need-netns
 
 build: need-go
 	CGO_ENABLED=0 GOOS=$(GOOS) GOARCH=$(GOARCH) $(if $(filter arm,$(GOARCH)),GOARM=$(GOARM)) \
@@ -118,7 +118,7 @@ test-armv6: need-go need-qemu
 # FAULTSFLAGS='-run Partitions'.
 FAULTS_TIMEOUT ?= 12m
 FAULTSFLAGS    ?=
-test-faults: need-go need-mosquitto
+test-faults: need-go need-mosquitto need-netns
 	$(MAKE) --no-print-directory build GOOS=$(HOST_GOOS) GOARCH=$(HOST_GOARCH)
 	$(HOSTENV) $(GO) vet -tags faults ./faults/
 	PACT_BIN=$(CURDIR)/$(HOST_BIN) $(HOSTENV) $(GO) test -tags faults -count=1 -v -timeout $(FAULTS_TIMEOUT) $(FAULTSFLAGS) ./faults/
@@ -219,6 +219,9 @@ need-qemu:
 
 need-mosquitto:
 	@scripts/need-mosquitto.sh
+
+need-netns:
+	@scripts/need-netns.sh
 
 help:
 	@echo "make [build]     build bin/<goos>-<goarch>/pact (GOARCH=arm64 | GOARCH=arm GOARM=7|6 for Pis)"

@@ -61,6 +61,11 @@ type Options struct {
 	// STATUS=, WATCHDOG=1, STOPPING=1; notify.go); otherwise the agent
 	// notifies systemd when NOTIFY_SOCKET is set, and nobody when not.
 	Notifier Notifier
+
+	// WrapTransport, when set, wraps memberlist's transport
+	// (membership.Config.WrapTransport): measurements count the bytes an
+	// agent puts on the wire with it. Ignored with Memory.
+	WrapTransport membership.TransportWrapper
 }
 
 // Agent is one running node. Build it with New, run it with Run.
@@ -421,6 +426,7 @@ func (a *Agent) setupNetwork(opts Options) error {
 		mcfg.Gate = membership.GateFunc(func(name string, meta []byte) error { return a.view.Load().allow(name, meta) })
 		mcfg.OnMessage = func(p []byte) { receive(p) }
 		mcfg.Logger = a.log
+		mcfg.WrapTransport = opts.WrapTransport
 		m, err := membership.New(mcfg)
 		if err != nil {
 			return fmt.Errorf("membership: %w", err)
@@ -449,7 +455,7 @@ func (a *Agent) setupNetwork(opts Options) error {
 
 // verifyCacheSize bounds the consensus signatures remembered as verified:
 // several heights' votes of a large cluster.
-const verifyCacheSize = 4096
+const verifyCacheSize = 1024
 
 func splitHostPort(s string) (string, int, error) {
 	host, p, err := net.SplitHostPort(s)

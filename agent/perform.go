@@ -28,7 +28,7 @@ import (
 // again, and the cluster reassigns it.
 
 // workerQueue bounds the assignments waiting for one output.
-const workerQueue = 4096
+const workerQueue = 1024
 
 // job is one assignment for this node to perform.
 type job struct {

@@ -29,7 +29,7 @@ var _ Verifier = (*VerifyCache)(nil)
 
 // NewVerifyCache wraps inner with a cache of size verified signatures.
 func NewVerifyCache(inner Verifier, size int) *VerifyCache {
-	return &VerifyCache{inner: inner, size: max(size, 1), seen: make(map[[32]byte]struct{}, size)}
+	return &VerifyCache{inner: inner, size: max(size, 1), seen: map[[32]byte]struct{}{}}
 }
 
 // Verify implements Verifier.
