@@ -56,8 +56,10 @@ ARM64_NEEDS := need-qemu
 endif
 
 # make bench runs the comparative benchmarks of ./bench/ (pact against
-# hashicorp/raft and against the floor; docs/BENCHMARKS.md) in 3-4 minutes,
-# then prints their table of ratios (bench/cmd/benchtable). BENCHPKG=./...
+# hashicorp/raft and against the floor, crash detection and bytes on the wire
+# against bare memberlist, scale; docs/BENCHMARKS.md) in about 10 minutes,
+# and scripts/footprint.sh for FOOTPRINT_SECS more, then prints the table of
+# ratios (bench/cmd/benchtable). BENCHPKG=./...
 # runs every benchmark of the module too: the agents' take far longer at
 # the default BENCHTIME, see docs/BENCHMARKS.md for the counts they want.
 # The raw output is kept in BENCHOUT.
@@ -66,6 +68,9 @@ BENCHTIME    ?= 1s
 BENCHPKG     ?= ./bench/
 BENCHTIMEOUT ?= 60m
 BENCHOUT     ?= bin/bench.out
+# make bench also runs scripts/footprint.sh for this long (10 requests/s);
+# 0 skips it.
+FOOTPRINT_SECS ?= 600
 DEMOFLAGS ?=
 
 # staticcheck is pinned: 2026.2.2 (module v0.8.2) is the first release checked
@@ -127,6 +132,7 @@ bench: need-go
 	@mkdir -p $(dir $(BENCHOUT))
 	@{ $(HOSTENV) $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem -timeout $(BENCHTIMEOUT) $(BENCHPKG) 2>&1; \
 		echo $$? > $(BENCHOUT).rc; } | tee $(BENCHOUT)
+	@if [ "$(FOOTPRINT_SECS)" != 0 ]; then scripts/need-mosquitto.sh && scripts/footprint.sh $(FOOTPRINT_SECS) 10 | tee -a $(BENCHOUT); fi
 	@$(HOSTENV) $(GO) run ./bench/cmd/benchtable < $(BENCHOUT)
 	@rc=$$(cat $(BENCHOUT).rc); rm -f $(BENCHOUT).rc; exit $$rc
 
@@ -229,7 +235,7 @@ help:
 	@echo "make test        go test -race, then the linux/arm64 tests and the armv6 hardware tests under qemu-user (ARM_TESTFLAGS=$(ARM_TESTFLAGS))"
 	@echo "make test-cross  only the linux/arm64 tests and the armv6 hardware tests under qemu-user"
 	@echo "make test-faults the fault-injection suite as root: agents in network namespaces, partitions, kill -9, SIGSTOP, broker restarts (faults/README.md)"
-	@echo "make bench       pact against raft and the floor, then the table of ratios (BENCH=regex BENCHTIME=1s BENCHPKG=./bench/; ./... for all)"
+	@echo "make bench       pact against raft, the floor and memberlist, scale, footprint; then the table (BENCH=regex BENCHTIME=1s FOOTPRINT_SECS=600; 0 skips it)"
 	@echo "make fuzz        run every fuzz target for FUZZTIME=$(FUZZTIME), FUZZJOBS=$(FUZZJOBS) packages at a time"
 	@echo "make lint        go vet and staticcheck $(STATICCHECK_VERSION)"
 	@echo "make demo        build, then run pact demo: 5 agents (1 equivocating) and an MQTT broker in one process, narrated (DEMOFLAGS=...)"

@@ -125,6 +125,7 @@ type Agent struct {
 	open             map[string]openInfo        // assignments followed for their deadline
 	known            map[string]*wire.Outcome   // verified outcomes, by instance
 	knownOrder       []string
+	staleAnswered    map[string]time.Time      // instance → when a stale reassign of it was answered (outcome_query.go)
 	latest           map[string]*wire.Readings // newest signed readings, by node
 	triggersDue      bool
 	triggerEntry     map[string]consensus.Entry // this node's pending trigger entry, by action
@@ -193,16 +194,17 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 
 		ejectionsReq: make(chan chan EjectionsReport), // pact evidence (evidence_admin.go)
 
-		requests:     map[string]*pendingRequest{},
-		open:         map[string]openInfo{},
-		known:        map[string]*wire.Outcome{},
-		latest:       map[string]*wire.Readings{},
-		triggerEntry: map[string]consensus.Entry{},
-		workers:      map[string]chan job{},
-		performed:    make(chan *wire.Outcome, 64),
-		sampled:      make(chan *wire.Readings, 4),
-		observed:     make(chan *wire.Observation, 16),
-		observations: map[string][]*wire.Observation{},
+		requests:      map[string]*pendingRequest{},
+		open:          map[string]openInfo{},
+		known:         map[string]*wire.Outcome{},
+		staleAnswered: map[string]time.Time{},
+		latest:        map[string]*wire.Readings{},
+		triggerEntry:  map[string]consensus.Entry{},
+		workers:       map[string]chan job{},
+		performed:     make(chan *wire.Outcome, 64),
+		sampled:       make(chan *wire.Readings, 4),
+		observed:      make(chan *wire.Observation, 16),
+		observations:  map[string][]*wire.Observation{},
 
 		accusations:    map[string]map[string]*wire.Accusation{},
 		accusedAt:      map[string]time.Time{},
@@ -533,6 +535,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.publishCapabilities(a.doc)
 	a.resumeExecutions()
 	a.resendOutcomes()
+	a.reopenAssignments()
 	a.workerWG.Add(2)
 	go a.sample(ctx)
 	go a.monitorWitnesses()

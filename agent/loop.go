@@ -82,6 +82,11 @@ func (a *Agent) loop(ctx context.Context) error {
 				return errors.New("transport closed")
 			}
 			a.receive(in)
+			// Step what else has arrived before persisting: the votes of
+			// a round often come together, and one write then covers them.
+			if !a.receiveQueued(inbound) {
+				return errors.New("transport closed")
+			}
 		case in, ok := <-requests:
 			if !ok {
 				requests = nil
@@ -148,6 +153,7 @@ func (a *Agent) receive(in transport.Inbound) {
 			a.counters.refusedEntries++
 			a.log.Debug("refused entry", "from", in.From, "err", err)
 			a.refusedEntry(from, sig, entry)
+			a.answerStaleReassign(from, entry)
 			return
 		}
 		a.node.Propose(entry)
@@ -166,6 +172,26 @@ func (a *Agent) receive(in transport.Inbound) {
 	case kindAccusation:
 		a.takeAccusation(in.From, in.Payload)
 	}
+}
+
+// maxStepBatch bounds the queued inbound messages stepped before one flush.
+const maxStepBatch = 64
+
+// receiveQueued takes the inbound messages already waiting, up to
+// maxStepBatch, without blocking; false when the transport closed.
+func (a *Agent) receiveQueued(inbound <-chan transport.Inbound) bool {
+	for range maxStepBatch {
+		select {
+		case in, ok := <-inbound:
+			if !ok {
+				return false
+			}
+			a.receive(in)
+		default:
+			return true
+		}
+	}
+	return true
 }
 
 type submitRequest struct {

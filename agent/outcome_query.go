@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/seed44533760/pact/agent/agreed"
 	"github.com/seed44533760/pact/agent/transport"
 	"github.com/seed44533760/pact/agent/wire"
 	"github.com/seed44533760/pact/consensus"
@@ -131,3 +132,33 @@ func (a *Agent) resendOutcomes() {
 		}
 	}
 }
+
+// answerStaleReassign answers a peer that asks to reassign work this node
+// knows was done — a peer that restarted, or was cut off when the outcome
+// went round — with the outcome, so that it stops asking; at most once per
+// instance every few seconds. Loop goroutine.
+func (a *Agent) answerStaleReassign(from string, entry consensus.Entry) {
+	e, err := agreed.Decode(entry)
+	if err != nil || e.Type != agreed.TypeReassign || from == a.name {
+		return
+	}
+	o := a.known[e.Reassign.Instance]
+	if o == nil || !o.OK || a.silenced() {
+		return
+	}
+	now := time.Now()
+	if t, ok := a.staleAnswered[o.Instance]; ok && now.Sub(t) < staleAnswerEvery {
+		return
+	}
+	if a.staleAnswered == nil || len(a.staleAnswered) >= maxKnownOutcomes {
+		a.staleAnswered = map[string]time.Time{}
+	}
+	a.staleAnswered[o.Instance] = now
+	if b, err := json.Marshal(o); err == nil {
+		a.counters.outcomeAnswers++
+		a.net.SendFrame(from, kindOutcome, b, true)
+	}
+}
+
+// staleAnswerEvery spaces the answers to one instance's stale reassigns.
+const staleAnswerEvery = 5 * time.Second

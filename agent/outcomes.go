@@ -216,5 +216,48 @@ func (a *Agent) checkDeadlines() {
 			continue
 		}
 		a.submit(e)
+		if reason == agreed.ReasonFailed {
+			// Validators judge a failure by the outcome they hold; one
+			// that restarted, or joined late, may not have it: pass it on
+			// (it is the performer's signed word, whoever carries it).
+			a.forwardOutcome(inst)
+		}
+	}
+}
+
+// forwardOutcome sends every peer the known outcome of instance.
+func (a *Agent) forwardOutcome(instance string) {
+	o := a.known[instance]
+	if o == nil || a.silenced() {
+		return
+	}
+	if b, err := json.Marshal(o); err == nil {
+		a.net.SendFrame("", kindOutcome, b, true)
+	}
+}
+
+// reopenWindow is how long after an assignment's agreed time a restarted
+// node still follows it, in deadlines of its action (at least a minute):
+// past that, its performer has reported or others have reassigned it.
+const reopenWindow = 4
+
+// reopenAssignments follows again, after a restart, the assignments of
+// other nodes that are recent enough to be still open: the deadlines and
+// known outcomes were in the memory of the process that died. Their
+// deadlines count from now; at the deadline the performer is asked for
+// its outcome (outcome_query.go). Loop goroutine, at start.
+func (a *Agent) reopenAssignments() {
+	now := time.Now()
+	for _, as := range a.state.Assignments() {
+		if as.Performer == a.name {
+			continue // resumeExecutions
+		}
+		at, err := wire.ParseTime(as.At)
+		act := a.cluster.Actions[as.Action]
+		act.ApplyDefaults()
+		if err != nil || now.Sub(at) > max(time.Minute, reopenWindow*act.Deadline) {
+			continue
+		}
+		a.openAssignment(as)
 	}
 }

@@ -91,7 +91,7 @@ func (a *Agent) queue(j job) {
 	}
 	select {
 	case q <- j:
-		a.log.Info("performing", "action", j.action, "instance", j.instance, "output", j.output, "height", j.height)
+		a.log.Debug("queued", "action", j.action, "instance", j.instance, "output", j.output, "height", j.height, "waiting", len(q))
 	default:
 		a.counters.performDropped++
 		a.log.Error("too many assignments waiting for one output; this one will be reassigned", "output", j.output, "instance", j.instance)
@@ -131,6 +131,9 @@ func (a *Agent) perform(ctx context.Context, j job) *wire.Outcome {
 		}
 		return nil
 	}
+	// Logged once the execution is on record: a node logs "performing" at
+	// most once per instance, across crashes (the fault suite counts them).
+	a.log.Info("performing", "action", j.action, "instance", j.instance, "output", j.output, "height", j.height)
 	o := &wire.Outcome{Action: j.action, Instance: j.instance, RequestID: j.requestID, Performer: a.name, Height: j.height}
 	started := time.Now()
 	readback, err := a.drive(ctx, j)

@@ -250,9 +250,19 @@ func (p *pactNode) loop(stop <-chan struct{}, wg *sync.WaitGroup) {
 			if !ok {
 				return
 			}
-			if in.Kind == transport.KindConsensus {
-				if err := p.node.Step(in.Msg); err != nil && !errors.Is(err, consensus.ErrStale) {
-					p.refused.Add(1)
+			p.step(in)
+			// As the agent does: step what else has arrived, then persist
+			// once.
+		batch:
+			for range 64 {
+				select {
+				case in, ok := <-inbound:
+					if !ok {
+						return
+					}
+					p.step(in)
+				default:
+					break batch
 				}
 			}
 		case es := <-p.propose:
@@ -261,6 +271,14 @@ func (p *pactNode) loop(stop <-chan struct{}, wg *sync.WaitGroup) {
 		if err := p.flush(); err != nil {
 			p.failed.Store(&err)
 			return
+		}
+	}
+}
+
+func (p *pactNode) step(in transport.Inbound) {
+	if in.Kind == transport.KindConsensus {
+		if err := p.node.Step(in.Msg); err != nil && !errors.Is(err, consensus.ErrStale) {
+			p.refused.Add(1)
 		}
 	}
 }

@@ -97,3 +97,17 @@ for p in "${agents[@]}"; do
 		"$(mb "${idle_anon[$p]}")" "$(mb "$(anon "$p")")" "${idle_cpu[$p]}" "$load_cpu"
 	i=$((i + 1))
 done
+
+# The same figures as `go test -bench` result lines, for `make bench`'s
+# table (internal/benchtable): one line per agent under one name, of which
+# the table takes the median.
+echo
+rate_done=$(awk -v n="$sent" -v s="$((wait_start - start))" 'BEGIN {printf "%.2f", n / s}')
+printf 'BenchmarkFootprint/binary 1 %s bytes-arm64 %s bytes-host\n' "$arm64_size" "$host_size"
+for p in "${agents[@]}"; do
+	load_cpu=$(awk -v a="${c1[$p]}" -v b="$(cpu "$p")" -v hz="$hz" -v s="$elapsed" 'BEGIN {printf "%.2f", (b - a) / hz / s * 100}')
+	awk -v ir="${idle_rss[$p]}" -v ia="${idle_anon[$p]}" -v ic="${idle_cpu[$p]}" \
+		-v lr="$(rss "$p" VmRSS)" -v la="$(anon "$p")" -v pk="$(rss "$p" VmHWM)" -v lc="$load_cpu" \
+		-v secs="$((wait_start - start))" -v rate="$rate_done" \
+		'BEGIN {printf "BenchmarkFootprint/agent 1 %.1f MB-idle-rss %.1f MB-idle-anon %s %%cpu-idle %.1f MB-rss %.1f MB-anon %.1f MB-peak %s %%cpu-load %d s-load %s req/s\n", ir/1024, ia/1024, ic, lr/1024, la/1024, pk/1024, lc, secs, rate}'
+done

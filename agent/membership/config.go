@@ -155,7 +155,20 @@ type Config struct {
 	// Logger receives this package's log and, at debug level, memberlist's
 	// and mDNS's own. Nil discards everything.
 	Logger *slog.Logger
+
+	// WrapTransport, when set, is handed the UDP and TCP transport
+	// memberlist would use, its sockets already bound, and returns the one
+	// memberlist uses instead. It is for measurements (bench's
+	// BenchmarkWire counts every byte a node sends and receives with it),
+	// not for production: the wrapper sits on every packet's path and must
+	// hand each call on to the transport it was given. Nil uses
+	// memberlist's own transport as it is.
+	WrapTransport TransportWrapper
 }
+
+// TransportWrapper wraps the transport memberlist sends and receives
+// through. See Config.WrapTransport.
+type TransportWrapper func(memberlist.NodeAwareTransport) memberlist.NodeAwareTransport
 
 // Gate decides whether a peer may be a member. Allow gets the peer's name
 // and the meta it announced (without pact's header) and returns nil to let

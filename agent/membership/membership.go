@@ -95,12 +95,47 @@ func New(cfg Config) (*Membership, error) {
 	mc.Logger = log.New(&logWriter{m: m, src: "memberlist", observe: true}, "", 0)
 	m.mdnsLog = log.New(&logWriter{m: m, src: "mdns"}, "", 0)
 
+	if cfg.WrapTransport != nil {
+		nt, err := netTransport(mc)
+		if err != nil {
+			return nil, fmt.Errorf("membership: start memberlist on %s:%d: %w", mc.BindAddr, cfg.BindPort, err)
+		}
+		mc.Transport = cfg.WrapTransport(nt)
+	}
 	ml, err := memberlist.Create(mc)
 	if err != nil {
+		if mc.Transport != nil {
+			_ = mc.Transport.Shutdown()
+		}
 		return nil, fmt.Errorf("membership: start memberlist on %s:%d: %w", mc.BindAddr, cfg.BindPort, err)
 	}
 	m.ml = ml
 	return m, nil
+}
+
+// netTransport binds the sockets memberlist.Create would bind itself when
+// given no transport, for Config.WrapTransport to wrap. Like memberlist, it
+// tries again when port 0 gave a TCP port already taken for UDP, and makes
+// the port it got the advertised one.
+func netTransport(mc *memberlist.Config) (*memberlist.NetTransport, error) {
+	nc := &memberlist.NetTransportConfig{BindAddrs: []string{mc.BindAddr}, BindPort: mc.BindPort, Logger: mc.Logger}
+	tries := 1
+	if mc.BindPort == 0 {
+		tries = 10
+	}
+	var err error
+	for range tries {
+		var nt *memberlist.NetTransport
+		if nt, err = memberlist.NewNetTransport(nc); err != nil {
+			continue
+		}
+		if mc.BindPort == 0 {
+			mc.BindPort = nt.GetAutoBindPort()
+			mc.AdvertisePort = mc.BindPort
+		}
+		return nt, nil
+	}
+	return nil, err
 }
 
 // Start begins delivering messages to OnMessage and, in the background,

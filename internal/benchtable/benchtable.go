@@ -102,6 +102,23 @@ func Write(w io.Writer, r Results) bool {
 		}
 		printed = true
 	}
+	for _, sec := range []struct {
+		header string
+		rows   func(Results) []string
+	}{
+		{"\n" + crashTitle + "\n\n" + crashColumns, crashRows},
+		{"\n" + wireTitle + "\n\n" + wireColumns, wireRows},
+		{"\n" + footprintTitle + "\n\n" + footprintColumns, footprintRows},
+		{scaleHeader, scaleRows},
+	} {
+		if rows := sec.rows(r); len(rows) > 0 {
+			fmt.Fprintln(w, sec.header)
+			for _, row := range rows {
+				fmt.Fprintln(w, row)
+			}
+			printed = true
+		}
+	}
 	return printed
 }
 
