@@ -72,40 +72,13 @@ const (
 // reports whether it printed anything.
 func Write(w io.Writer, r Results) bool {
 	printed := false
-	if rows := latencyRows(r); len(rows) > 0 {
-		fmt.Fprintln(w, "\nDecision latency, one entry at a time (medians; p99 in brackets). Floor = 3 one-way delays + (1 + 2(2f+1)) Ed25519 verifications [+ 1 fsync].")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "| what | pact p50 (p99) | raft p50 (p99) | pact/raft p50 (p99) | floor p50 (p99) | pact/floor p50 | goals |")
-		fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
-		for _, row := range rows {
-			fmt.Fprintln(w, row)
-		}
-		printed = true
-	}
-	if rows := throughputRows(r); len(rows) > 0 {
-		fmt.Fprintln(w, "\nThroughput, entries handed over at once (decisions: pact's blocks, raft's leader batches).")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "| what | pact entries/s (decisions/s) | raft entries/s (decisions/s) | pact/raft entries/s | entries per decision: pact, raft |")
-		fmt.Fprintln(w, "|---|---|---|---|---|")
-		for _, row := range rows {
-			fmt.Fprintln(w, row)
-		}
-		printed = true
-	}
-	if rows := deliveryRows(r); len(rows) > 0 {
-		fmt.Fprintln(w, "\nOutcome delivery through mosquitto (QoS 1, configs/mosquitto.conf).")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "| what | pact | baseline | ratio | goal |")
-		fmt.Fprintln(w, "|---|---|---|---|---|")
-		for _, row := range rows {
-			fmt.Fprintln(w, row)
-		}
-		printed = true
-	}
 	for _, sec := range []struct {
 		header string
 		rows   func(Results) []string
 	}{
+		{"\n" + latencyTitle + "\n\n" + latencyColumns, latencyRows},
+		{"\n" + throughputTitle + "\n\n" + throughputColumns, throughputRows},
+		{"\n" + deliveryTitle + "\n\n" + deliveryColumns, deliveryRows},
 		{"\n" + crashTitle + "\n\n" + crashColumns, crashRows},
 		{"\n" + wireTitle + "\n\n" + wireColumns, wireRows},
 		{"\n" + footprintTitle + "\n\n" + footprintColumns, footprintRows},
@@ -121,6 +94,18 @@ func Write(w io.Writer, r Results) bool {
 	}
 	return printed
 }
+
+const (
+	latencyTitle = "Decision latency, one entry at a time (medians; p99 in brackets). " +
+		"Floor = 3 one-way delays + (1 + 2(2f+1)) Ed25519 verifications [+ 1 fsync]."
+	latencyColumns = "| what | pact p50 (p99) | raft p50 (p99) | pact/raft p50 (p99) | floor p50 (p99) | pact/floor p50 | goals |\n" +
+		"|---|---|---|---|---|---|---|"
+	throughputTitle   = "Throughput, entries handed over at once (decisions: pact's blocks, raft's leader batches)."
+	throughputColumns = "| what | pact entries/s (decisions/s) | raft entries/s (decisions/s) | pact/raft entries/s | entries per decision: pact, raft |\n" +
+		"|---|---|---|---|---|"
+	deliveryTitle   = "Outcome delivery through mosquitto (QoS 1, configs/mosquitto.conf)."
+	deliveryColumns = "| what | pact | baseline | ratio | goal |\n|---|---|---|---|---|"
+)
 
 var (
 	sizes        = []string{"4", "7"}
