@@ -15,6 +15,7 @@ import (
 	"github.com/seed44533760/pact/agent/store"
 	"github.com/seed44533760/pact/agent/wire"
 	"github.com/seed44533760/pact/consensus"
+	"github.com/seed44533760/pact/internal/testbroker"
 )
 
 // outcomeBurst is how many outcomes the burst publishes at once: the size
@@ -35,7 +36,7 @@ const outcomeNode = "node-1"
 // the same size to the same broker and subscriber. Then a burst of 5,000
 // outcomes through the Reporter, counting what the subscriber received.
 func BenchmarkOutcomeDelivery(b *testing.B) {
-	br := startBroker(b)
+	br := testbroker.Start(b, testbroker.Options{})
 	b.Run("one-at-a-time/reporter", func(b *testing.B) {
 		r := newReporter(b, br)
 		sub := newSubscriber(b, br, (wire.Topics{Cluster: benchCluster}).Outcome("blink", "#"))
@@ -99,7 +100,7 @@ func BenchmarkOutcomeDelivery(b *testing.B) {
 
 // newReporter connects a Reporter with a durable outbox, as the agent runs
 // it, and waits until it is connected.
-func newReporter(b *testing.B, br *broker) *report.Reporter {
+func newReporter(b *testing.B, br *testbroker.Broker) *report.Reporter {
 	b.Helper()
 	dir := benchDir(b)
 	st, err := store.Open(filepath.Join(dir, "outbox.db"), benchCluster, consensus.NodeID(outcomeNode), nil)
@@ -186,7 +187,7 @@ func publishAll(b *testing.B, r *report.Reporter, outcomes []*wire.Outcome) {
 	}
 }
 
-func connect(tb testing.TB, br *broker, prefix string) mqtt.Client {
+func connect(tb testing.TB, br *testbroker.Broker, prefix string) mqtt.Client {
 	tb.Helper()
 	opts := mqtt.NewClientOptions().AddBroker(br.URL()).
 		SetClientID(fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano())).
@@ -215,7 +216,7 @@ type subscriber struct {
 	notify  chan struct{}
 }
 
-func newSubscriber(tb testing.TB, br *broker, filter string) *subscriber {
+func newSubscriber(tb testing.TB, br *testbroker.Broker, filter string) *subscriber {
 	tb.Helper()
 	s := &subscriber{arrived: map[string]time.Time{}, notify: make(chan struct{}, 1)}
 	c := connect(tb, br, "bench-sub")

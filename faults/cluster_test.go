@@ -21,6 +21,7 @@ import (
 	"github.com/seed44533760/pact/agent"
 	"github.com/seed44533760/pact/agent/config"
 	"github.com/seed44533760/pact/agent/identity"
+	"github.com/seed44533760/pact/internal/testbroker"
 )
 
 // Cluster under test
@@ -72,7 +73,7 @@ type cluster struct {
 	n        int
 	names    []string
 	nodes    []*agentProc
-	broker   *broker
+	broker   *testbroker.Broker
 	obs      *observer
 	operator ed25519.PrivateKey
 }
@@ -94,7 +95,11 @@ func newCluster(t *testing.T, n int) *cluster {
 	t.Helper()
 	l := newLab(t, n)
 	c := &cluster{t: t, lab: l, dir: keptDir(t), n: n}
-	c.broker = newBroker(t, l.hostIP, mqttPort)
+	// The broker listens on the host side of the lab's bridge, with the
+	// fleet's queue limits and no persistence: after a restart it holds
+	// nothing, so whatever a subscriber gets afterwards came from the
+	// agents' outboxes.
+	c.broker = testbroker.Start(t, testbroker.Options{Host: l.hostIP, Port: mqttPort, NoPersistence: true})
 	url := fmt.Sprintf("tcp://%s:%d", l.hostIP, mqttPort)
 	placeholder := l.subnet + "250"
 	out, err := exec.Command(pactBin, "testnet", "--nodes", strconv.Itoa(n), "--out", c.dir, "--cluster", clusterName,

@@ -52,10 +52,10 @@ func TestFaults_BrokerRestartMidBurst(t *testing.T) {
 	if before == burst {
 		t.Fatalf("the burst was served before the broker could be killed: lengthen the tick action")
 	}
-	c.broker.kill()
+	c.broker.Kill()
 	t.Logf("broker killed with %d of %d outcomes delivered", before, burst)
 	time.Sleep(3 * time.Second)
-	c.broker.start()
+	c.broker.Start()
 	t.Log("broker back, empty")
 	start := time.Now()
 	waitFor(t, 90*time.Second, "every outcome of the burst at the subscriber", func() (bool, string) {

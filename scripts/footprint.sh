@@ -8,7 +8,8 @@
 # at the end (VmRSS) with its peak (VmHWM); the anonymous part of it (heap,
 # stacks: what the agent really costs; the rest is the binary's pages,
 # clean and shared); and CPU used per second of wall time, idle and under
-# load. With FOOTPRINT_PROFILES=DIR it also saves each agent's heap profile
+# load. The agents get the systemd unit's GOMEMLIMIT unless the
+# environment sets one. With FOOTPRINT_PROFILES=DIR it also saves each agent's heap profile
 # at the end (go tool pprof DIR/node-1.heap). Everything runs on loopback ports 57946-57953 and 58883; it cleans
 # up after itself.
 set -euo pipefail
@@ -16,6 +17,14 @@ set -euo pipefail
 secs=${1:-600}
 rate=${2:-10}
 cd "$(dirname "$0")/.."
+
+# The agents run with the Go memory limit the systemd unit sets, unless
+# GOMEMLIMIT is set already (GOMEMLIMIT=off measures without one).
+if [ -z "${GOMEMLIMIT:-}" ]; then
+	GOMEMLIMIT=$(sed -n 's/^Environment=GOMEMLIMIT=//p' systemd/pact.service)
+fi
+export GOMEMLIMIT
+echo "footprint: GOMEMLIMIT=$GOMEMLIMIT" >&2
 
 command -v mosquitto >/dev/null || { echo "footprint: mosquitto not found (make need-mosquitto installs it)" >&2; exit 1; }
 work=$(mktemp -d)

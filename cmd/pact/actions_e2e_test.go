@@ -3,101 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/seed44533760/pact/agent/agreed"
 	"github.com/seed44533760/pact/agent/wire"
+	"github.com/seed44533760/pact/internal/testbroker"
 )
-
-// broker is a mosquitto the test can stop and start again on one port.
-type broker struct {
-	t    *testing.T
-	bin  string
-	dir  string
-	addr string
-	cmd  *exec.Cmd
-	done chan error
-}
-
-func newBroker(t *testing.T) *broker {
-	t.Helper()
-	bin, err := exec.LookPath("mosquitto")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/mosquitto"); serr != nil {
-			t.Skip("mosquitto not installed: `make test` installs it (scripts/need-mosquitto.sh)")
-		}
-		bin = "/usr/sbin/mosquitto"
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &broker{t: t, bin: bin, dir: t.TempDir(), addr: ln.Addr().String()}
-	ln.Close()
-	_, port, _ := net.SplitHostPort(b.addr)
-	// The shipped configuration's queue limits (configs/mosquitto.conf), on
-	// the test's own port, without persistence: a restart loses what the
-	// broker held, so what arrives after it came from the agents' outboxes.
-	conf := fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nmax_queued_bytes 0\nlog_dest file %s\n", port, filepath.Join(b.dir, "mosquitto.log"))
-	if os.Geteuid() == 0 {
-		conf += "user root\n"
-	}
-	if err := os.WriteFile(filepath.Join(b.dir, "mosquitto.conf"), []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		b.stop()
-		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(b.dir, "mosquitto.log"))
-			t.Logf("mosquitto log:\n%s", log)
-		}
-	})
-	b.start()
-	return b
-}
-
-func (b *broker) url() string { return "tcp://" + b.addr }
-
-func (b *broker) start() {
-	b.t.Helper()
-	b.cmd = exec.Command(b.bin, "-c", filepath.Join(b.dir, "mosquitto.conf"))
-	if err := b.cmd.Start(); err != nil {
-		b.t.Fatalf("start mosquitto: %v", err)
-	}
-	b.done = make(chan error, 1)
-	go func(cmd *exec.Cmd, done chan error) { done <- cmd.Wait() }(b.cmd, b.done)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", b.addr, time.Second); err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	b.t.Fatalf("mosquitto does not listen on %s", b.addr)
-}
-
-func (b *broker) stop() {
-	if b.cmd == nil {
-		return
-	}
-	_ = b.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-b.done:
-	case <-time.After(10 * time.Second):
-		_ = b.cmd.Process.Kill()
-		<-b.done
-	}
-	b.cmd = nil
-}
 
 // mqttLog records every message under pact/<cluster>/.
 type mqttLog struct {
@@ -182,12 +98,15 @@ func TestProcesses_ActionsOverMQTT(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts five agent processes and a broker")
 	}
-	b := newBroker(t)
+	// The fleet's broker configuration without persistence: a restart loses
+	// what the broker held, so what arrives after it came from the agents'
+	// outboxes.
+	b := testbroker.Start(t, testbroker.Options{NoPersistence: true})
 	dir := t.TempDir()
-	if _, errOut, code := pactRun(t, "testnet", "--nodes", "5", "--out", dir, "--bind", "127.0.6.1", "--base-port", "28946", "--mqtt", b.url()); code != 0 {
+	if _, errOut, code := pactRun(t, "testnet", "--nodes", "5", "--out", dir, "--bind", "127.0.6.1", "--base-port", "28946", "--mqtt", b.URL()); code != 0 {
 		t.Fatalf("testnet: %s", errOut)
 	}
-	sub := subscribeAll(t, b.url(), "testnet")
+	sub := subscribeAll(t, b.URL(), "testnet")
 	procs := map[string]*agentProc{}
 	names := []string{"node-1", "node-2", "node-3", "node-4", "node-5"}
 	for _, name := range names {
@@ -228,12 +147,12 @@ func TestProcesses_ActionsOverMQTT(t *testing.T) {
 		p := sub.performers(t, instance)
 		return len(p) > 0, fmt.Sprint(p)
 	})
-	b.stop()
+	b.Stop()
 	time.Sleep(5 * time.Second) // the blink ends while the broker is down
 	if len(sub.outcomes(t, instance)) != 0 {
 		t.Fatal("an outcome arrived although the broker was down")
 	}
-	b.start()
+	b.Start()
 	waitFor(t, 60*time.Second, "the outcome held back during the outage", func() (bool, string) {
 		o := sub.outcomes(t, instance)
 		return len(o) == 1, fmt.Sprint(o)

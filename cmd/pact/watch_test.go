@@ -16,12 +16,16 @@ import (
 	"github.com/seed44533760/pact/agent/report"
 	"github.com/seed44533760/pact/agent/wire"
 	"github.com/seed44533760/pact/consensus"
+	"github.com/seed44533760/pact/internal/testbroker"
 )
 
 // startMosquitto starts a mosquitto of the test's own on a free port of
 // 127.0.0.1 and returns its URL; it is stopped when the test ends. Without
 // mosquitto the test is skipped (scripts/need-mosquitto.sh installs it).
-func startMosquitto(t *testing.T) string { return newBroker(t).url() }
+func startMosquitto(t *testing.T) string {
+	t.Helper()
+	return testbroker.Start(t, testbroker.Options{NoPersistence: true}).URL()
+}
 
 // testPublisher is a broker connection for a test to publish with.
 func testPublisher(t *testing.T, url string) *report.Tool {
