@@ -3,6 +3,8 @@ package agent
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -241,7 +243,10 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 	}
 	a.key = key
 
-	a.store, err = store.Open(filepath.Join(acfg.DataDir, "pact.db"), cluster.Name, consensus.NodeID(acfg.Node), &store.Options{KeepHeights: acfg.KeepHeights})
+	a.store, err = store.Open(filepath.Join(acfg.DataDir, "pact.db"), cluster.Name, consensus.NodeID(acfg.Node), &store.Options{
+		KeepHeights:  acfg.KeepHeights,
+		SignedMarker: filepath.Join(acfg.DataDir, signedMarker(key)),
+	})
 	switch {
 	case errors.Is(err, store.ErrCorrupt):
 		// The double-sign guard is in that file: say what the operator can
@@ -453,6 +458,16 @@ func (a *Agent) setupNetwork(opts Options) error {
 	a.net = t
 	receive = t.Receive
 	return nil
+}
+
+// signedMarker names the file in the data directory that records that
+// this node has signed with key (store.Options.SignedMarker): with it, a
+// missing pact.db stops the agent instead of starting it with an empty
+// double-sign guard. The name carries the key's fingerprint, so a node
+// given a new key (which has signed nothing) may start on a new pact.db.
+func signedMarker(key ed25519.PrivateKey) string {
+	h := sha256.Sum256(key.Public().(ed25519.PublicKey))
+	return "signed-" + hex.EncodeToString(h[:8])
 }
 
 // verifyCacheSize bounds the consensus signatures remembered as verified:

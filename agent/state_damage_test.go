@@ -2,10 +2,12 @@ package agent
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seed44533760/pact/agent/config"
 )
@@ -65,5 +67,39 @@ func TestNew_DamagedStateFileRefused(t *testing.T) {
 				t.Error("New changed the damaged state file")
 			}
 		})
+	}
+}
+
+// A node that has signed and then lost pact.db alone (deleted to "fix" it,
+// say) must not start over with an empty double-sign guard: the marker in
+// its data directory says it signed, and the agent refuses with the advice.
+func TestNew_DeletedStateFileRefusedAfterSigning(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs an agent on real sockets")
+	}
+	tc := newTestCluster(t, "127.0.73.", 1)
+	path := tc.addNode(t, 1, "../cluster.yaml")
+	r := startAgentWith(t, path, Options{NoAdmin: true})
+	eventually(t, 20*time.Second, "a decided height", func() (bool, string) {
+		h := r.status(t).Height
+		return h >= 1, fmt.Sprintf("height %d", h)
+	})
+	r.stop()
+	acfg, c, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(acfg.DataDir, "pact.db")); err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(acfg, c, Options{NoAdmin: true})
+	if err == nil {
+		a.close()
+		t.Fatal("New started a node that has signed on a recreated, empty state file")
+	}
+	for _, want := range []string{"pact.db is missing", "signed before", "pact retire node-1", "OPERATIONS.md"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
 	}
 }

@@ -17,7 +17,11 @@ import (
 func (s *Store) SaveGuard(g consensus.SignState) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	return s.update(func(tx *bolt.Tx) error { return putGuard(tx, g) })
+	if err := s.update(func(tx *bolt.Tx) error { return putGuard(tx, g) }); err != nil {
+		return err
+	}
+	s.markSigned()
+	return nil
 }
 
 // Guard returns the last guard saved; the zero SignState if this node has

@@ -76,6 +76,9 @@ func (s *Store) SaveReady(guard *consensus.SignState, decided []consensus.Commit
 		return err
 	}
 	s.last.Store(last)
+	if guard != nil {
+		s.markSigned()
+	}
 	return nil
 }
 

@@ -34,6 +34,14 @@ type Options struct {
 	// has lost its double-sign guard, and starting fresh could make it
 	// equivocate.
 	MustExist bool
+
+	// SignedMarker, when set, is the path of a small file the store creates
+	// (fsynced, with its directory) the first time it makes a guard
+	// durable: the record, outside the state file, that this node has
+	// signed. Open then treats a missing state file as MustExist does. A
+	// node whose pact.db alone was deleted would otherwise start with an
+	// empty guard and could sign twice at a height it signed before.
+	SignedMarker string
 }
 
 // Defaults for the zero fields of Options.

@@ -33,6 +33,8 @@ type Store struct {
 
 	last atomic.Uint64 // highest stored commit height
 
+	marked bool // Options.SignedMarker exists (marker.go); under wmu
+
 	mu      sync.Mutex
 	closed  bool
 	failure error // the first corruption or failed commit; sticky
@@ -65,6 +67,11 @@ func Open(path, cluster string, node consensus.NodeID, opts *Options) (*Store, e
 	case errors.Is(err, os.ErrNotExist):
 		if o.MustExist {
 			return nil, fmt.Errorf("%w: %s is missing, and this node has signed before: restore it or re-provision the node, never start fresh", ErrCorrupt, path)
+		}
+		if o.SignedMarker != "" {
+			if _, err := os.Stat(o.SignedMarker); err == nil {
+				return nil, fmt.Errorf("%w: %s is missing, and %s says this node has signed before: restore it or re-provision the node, never start fresh", ErrCorrupt, path, o.SignedMarker)
+			}
 		}
 		if err := create(path, cluster, string(node), o.Timeout); err != nil {
 			return nil, err
