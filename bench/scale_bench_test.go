@@ -10,12 +10,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/memberlist"
 
+	"github.com/seed44533760/pact/agent/membership"
 	"github.com/seed44533760/pact/consensus/sim"
 )
 
@@ -181,23 +181,15 @@ func benchScaleGossip(b *testing.B, n int, pi bool) {
 }
 
 // gossipConfig is memberlist's configuration as pact's membership.New
-// builds it (agent/membership/membership.go), with the Pi profile of
-// applyPiProfile (agent/membership/config.go) when pi is set and
-// DefaultLANConfig's timings otherwise: the cluster name as the label,
-// AES-GCM with one 32-byte key, verified both ways. What pact adds through
-// its delegates is left out; it gossips a few bytes of meta per node. The
-// two functions are unexported, so the settings are copied here: keep
-// them in step.
+// builds it (agent/membership/membership.go), with membership.ApplyPiProfile
+// when pi is set and DefaultLANConfig's timings otherwise: the cluster name
+// as the label, AES-GCM with one 32-byte key, verified both ways. What pact
+// adds through its delegates is left out; it gossips a few bytes of meta
+// per node.
 func gossipConfig(name string, pi bool) *memberlist.Config {
 	mc := memberlist.DefaultLANConfig()
 	if pi {
-		mc.ProbeInterval = 500 * time.Millisecond
-		mc.ProbeTimeout = 200 * time.Millisecond
-		mc.SuspicionMult = 4
-		mc.GossipInterval = 100 * time.Millisecond
-		mc.GossipToTheDeadTime = 15 * time.Second
-		mc.PushPullInterval = 15 * time.Second
-		mc.TCPTimeout = 3 * time.Second
+		membership.ApplyPiProfile(mc)
 	}
 	mc.Name = name
 	mc.Label = "bench-scale"
@@ -215,7 +207,7 @@ func gossipConfig(name string, pi bool) *memberlist.Config {
 // gossipCluster is n memberlist instances in this process.
 type gossipCluster struct {
 	members    []*memberlist.Memberlist
-	transports []*countingTransport
+	counts     []*wireCounts
 	once       sync.Once
 	goroutines int // before the cluster started
 	// pushPullInterval is the profile's, before memberlist scales it.
@@ -238,23 +230,26 @@ func startGossipCluster(b *testing.B, n int, pi bool) *gossipCluster {
 	})
 	addr := gossipLoopback()
 	for i := range n {
-		t, err := newCountingTransport(addr)
+		nt, err := newNetTransport(addr)
 		if err != nil {
 			b.Fatal(err)
 		}
+		counts := &wireCounts{}
+		t := countWire(counts)(nt) // wire_bench_test.go
+		port := nt.GetAutoBindPort()
 		mc := gossipConfig(fmt.Sprintf("node-%03d", i), pi)
 		mc.Transport = t
 		mc.Logger = log.New(c.log, "", 0)
 		c.pushPullInterval = mc.PushPullInterval
-		mc.BindAddr, mc.BindPort = addr, t.port
-		mc.AdvertiseAddr, mc.AdvertisePort = addr, t.port
+		mc.BindAddr, mc.BindPort = addr, port
+		mc.AdvertiseAddr, mc.AdvertisePort = addr, port
 		m, err := memberlist.Create(mc)
 		if err != nil {
 			_ = t.Shutdown()
 			b.Fatalf("node %d: %v", i, err)
 		}
 		c.members = append(c.members, m)
-		c.transports = append(c.transports, t)
+		c.counts = append(c.counts, counts)
 	}
 	return c
 }
@@ -342,10 +337,10 @@ func (c *gossipCluster) views() string {
 // traffic sums what every instance has sent so far.
 func (c *gossipCluster) traffic() sent {
 	var s sent
-	for _, t := range c.transports {
-		s.udp += t.udp.Load()
-		s.packets += t.packets.Load()
-		s.stream += t.stream.Load()
+	for _, n := range c.counts {
+		s.udp += n.udpOut.Load()
+		s.packets += n.udpPktsOut.Load()
+		s.stream += n.tcpOut.Load()
 	}
 	return s
 }
@@ -441,27 +436,10 @@ func (l *logTally) summary() string {
 	return strings.Join(parts, ", ")
 }
 
-// countingTransport is memberlist's NetTransport on one loopback port,
-// counting what this instance sends: every UDP packet, and every write on
-// a TCP stream it dialled or accepted.
-type countingTransport struct {
-	net     *memberlist.NetTransport
-	port    int
-	udp     atomic.Uint64 // bytes in packets sent
-	packets atomic.Uint64
-	stream  atomic.Uint64 // bytes written to streams
-	streams chan net.Conn
-	done    chan struct{}
-	stop    sync.Once
-	stopped sync.WaitGroup
-}
-
-var _ memberlist.NodeAwareTransport = (*countingTransport)(nil)
-
-// newCountingTransport binds a free port for both TCP and UDP, trying a
-// few ports as memberlist.Create does when BindPort is 0: the UDP side of
-// the port TCP got may be taken.
-func newCountingTransport(addr string) (*countingTransport, error) {
+// newNetTransport binds memberlist's NetTransport to a free port of addr,
+// for both TCP and UDP, trying a few ports as memberlist.Create does when
+// BindPort is 0: the UDP side of the port TCP got may be taken.
+func newNetTransport(addr string) (*memberlist.NetTransport, error) {
 	var err error
 	for range 10 {
 		var nt *memberlist.NetTransport
@@ -469,100 +447,9 @@ func newCountingTransport(addr string) (*countingTransport, error) {
 			BindAddrs: []string{addr},
 			Logger:    log.New(io.Discard, "", 0),
 		})
-		if err != nil {
-			continue
+		if err == nil {
+			return nt, nil
 		}
-		t := &countingTransport{
-			net:     nt,
-			port:    nt.GetAutoBindPort(),
-			streams: make(chan net.Conn),
-			done:    make(chan struct{}),
-		}
-		t.stopped.Add(1)
-		go t.forwardStreams()
-		return t, nil
 	}
 	return nil, fmt.Errorf("no free loopback port for memberlist: %w", err)
-}
-
-// forwardStreams hands accepted streams on, counting what is written to
-// them.
-func (t *countingTransport) forwardStreams() {
-	defer t.stopped.Done()
-	for {
-		select {
-		case conn := <-t.net.StreamCh():
-			select {
-			case t.streams <- &countingConn{Conn: conn, bytes: &t.stream}:
-			case <-t.done:
-				_ = conn.Close()
-				return
-			}
-		case <-t.done:
-			return
-		}
-	}
-}
-
-func (t *countingTransport) FinalAdvertiseAddr(ip string, port int) (net.IP, int, error) {
-	return t.net.FinalAdvertiseAddr(ip, port)
-}
-
-func (t *countingTransport) WriteTo(b []byte, addr string) (time.Time, error) {
-	t.count(len(b))
-	return t.net.WriteTo(b, addr)
-}
-
-func (t *countingTransport) WriteToAddress(b []byte, addr memberlist.Address) (time.Time, error) {
-	t.count(len(b))
-	return t.net.WriteToAddress(b, addr)
-}
-
-func (t *countingTransport) count(n int) {
-	t.udp.Add(uint64(n))
-	t.packets.Add(1)
-}
-
-func (t *countingTransport) PacketCh() <-chan *memberlist.Packet { return t.net.PacketCh() }
-
-func (t *countingTransport) DialTimeout(addr string, timeout time.Duration) (net.Conn, error) {
-	conn, err := t.net.DialTimeout(addr, timeout)
-	if err != nil {
-		return nil, err
-	}
-	return &countingConn{Conn: conn, bytes: &t.stream}, nil
-}
-
-func (t *countingTransport) DialAddressTimeout(addr memberlist.Address, timeout time.Duration) (net.Conn, error) {
-	conn, err := t.net.DialAddressTimeout(addr, timeout)
-	if err != nil {
-		return nil, err
-	}
-	return &countingConn{Conn: conn, bytes: &t.stream}, nil
-}
-
-func (t *countingTransport) StreamCh() <-chan net.Conn { return t.streams }
-
-// Shutdown closes the sockets and waits for the stream forwarder. Only
-// the first call does anything.
-func (t *countingTransport) Shutdown() error {
-	var err error
-	t.stop.Do(func() {
-		err = t.net.Shutdown()
-		close(t.done)
-		t.stopped.Wait()
-	})
-	return err
-}
-
-// countingConn counts the bytes written to a stream.
-type countingConn struct {
-	net.Conn
-	bytes *atomic.Uint64
-}
-
-func (c *countingConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	c.bytes.Add(uint64(n))
-	return n, err
 }

@@ -346,7 +346,7 @@ func checkSeed(s string) error {
 func (c *Config) memberlistTimings() *memberlist.Config {
 	mc := memberlist.DefaultLANConfig()
 	if c.Profile == ProfilePi {
-		applyPiProfile(mc)
+		ApplyPiProfile(mc)
 	}
 	if c.ProbeInterval > 0 {
 		mc.ProbeInterval = c.ProbeInterval
@@ -363,13 +363,13 @@ func (c *Config) memberlistTimings() *memberlist.Config {
 	return mc
 }
 
-// applyPiProfile halves the LAN profile's failure detection. With n nodes a
+// ApplyPiProfile halves the LAN profile's failure detection. With n nodes a
 // dead node is first probed within about ProbeInterval·(n-1)/n on average,
 // the probe fails after one ProbeInterval, and the suspicion then lasts
 // SuspicionMult·ProbeInterval once two peers confirm it (Lifeguard waits up
 // to 6 times longer without confirmations). Halving ProbeInterval halves all
-// three. Measured with 5 processes on loopback (TestFailureDetection_Measure,
-// 20 trials each), the time until every survivor declared a SIGKILLed node
+// three. Measured with 5 processes on loopback (bench's
+// BenchmarkCrashDetection, 20 kills each), the time until every survivor declared a SIGKILLed node
 // dead fell from a median of 6.0 s (5.7–10.8 s) to 2.9 s (2.8–3.9 s), and in
 // 4 SIGSTOPs of 10 s per profile no healthy node was ever suspected. SuspicionMult stays at 4, so a stalled
 // node still has at least two seconds to refute, and Lifeguard's awareness
@@ -382,7 +382,7 @@ func (c *Config) memberlistTimings() *memberlist.Config {
 // Gossip every 100 ms spreads the confirmations that shorten a suspicion;
 // the shorter push/pull and dead-gossip periods and the 3 s TCP timeout suit
 // a fleet of tens of nodes on one LAN, not thousands across sites.
-func applyPiProfile(mc *memberlist.Config) {
+func ApplyPiProfile(mc *memberlist.Config) {
 	mc.ProbeInterval = 500 * time.Millisecond
 	mc.ProbeTimeout = 200 * time.Millisecond
 	mc.SuspicionMult = 4

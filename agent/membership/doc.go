@@ -13,7 +13,7 @@
 //     before its seeds joins when they come up. With MDNS on, nodes on one
 //     subnet find each other without seeds.
 //   - Failure-detection timings: the Pi profile halves memberlist's LAN
-//     defaults (see applyPiProfile for the reasoning and the measurements).
+//     defaults (see ApplyPiProfile for the reasoning and the measurements).
 //   - Refusal: every alive message and every joining node's member list
 //     passes Config.Gate (memberlist's AliveDelegate and MergeDelegate). The
 //     agent's gate refuses ejected nodes and nodes that claim a validator's
