@@ -445,12 +445,7 @@ func (a *Agent) setupNetwork(opts Options) error {
 	if err != nil {
 		return fmt.Errorf("transport: %w", err)
 	}
-	vetters := payloadVetters(a.cluster.Name)
-	vetters[kindEntry] = entryVetter{cluster: a.cluster.Name}
-	vetters[transport.KindCapabilityRequest] = capabilityRequestVetter{}
-	vetters[kindOutcomeQuery] = outcomeQueryVetter{}
-	vetters[transport.KindCapabilityResponse] = capabilityResponseVetter{cluster: a.cluster.Name}
-	for kind, v := range vetters {
+	for kind, v := range frameVetters(a.cluster.Name) {
 		if err := t.Register(kind, v); err != nil {
 			return err
 		}

@@ -53,10 +53,7 @@ func FuzzDecodeNodeMeta(f *testing.F) {
 // fuzzVetters are the vetters the agent registers (connect), in kind order:
 // the fuzz input's first byte picks one.
 func fuzzVetters() ([]transport.Kind, map[transport.Kind]transport.Vetter) {
-	vs := payloadVetters("c")
-	vs[kindEntry] = entryVetter{cluster: "c"}
-	vs[transport.KindCapabilityRequest] = capabilityRequestVetter{}
-	vs[transport.KindCapabilityResponse] = capabilityResponseVetter{cluster: "c"}
+	vs := frameVetters("c")
 	var kinds []transport.Kind
 	for k := range vs {
 		kinds = append(kinds, k)
@@ -102,6 +99,7 @@ func vetterSeeds(t testing.TB) [][]byte {
 		kindReadings:                     marshal(r),
 		kindObservation:                  marshal(obs),
 		kindAccusation:                   marshal(acc),
+		kindOutcomeQuery:                 marshal(outcomeQuery{From: "node-2", Instance: "i-1"}),
 	}
 	kinds, _ := fuzzVetters()
 	var out [][]byte

@@ -45,6 +45,17 @@ func (v signedVetter) Verify(from string, key consensus.PublicKey, known bool, p
 	}
 }
 
+// frameVetters are the vetters of every frame kind the agent registers
+// with its transport besides consensus messages.
+func frameVetters(cluster string) map[transport.Kind]transport.Vetter {
+	vs := payloadVetters(cluster)
+	vs[kindEntry] = entryVetter{cluster: cluster}
+	vs[kindOutcomeQuery] = outcomeQueryVetter{}
+	vs[transport.KindCapabilityRequest] = capabilityRequestVetter{}
+	vs[transport.KindCapabilityResponse] = capabilityResponseVetter{cluster: cluster}
+	return vs
+}
+
 // payloadVetters are the vetters of the signed payload kinds.
 func payloadVetters(cluster string) map[transport.Kind]transport.Vetter {
 	return map[transport.Kind]transport.Vetter{
