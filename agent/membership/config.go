@@ -368,9 +368,10 @@ func (c *Config) memberlistTimings() *memberlist.Config {
 // the probe fails after one ProbeInterval, and the suspicion then lasts
 // SuspicionMult·ProbeInterval once two peers confirm it (Lifeguard waits up
 // to 6 times longer without confirmations). Halving ProbeInterval halves all
-// three. Measured with 5 processes on loopback (bench's
-// BenchmarkCrashDetection, 20 kills each), the time until every survivor declared a SIGKILLed node
-// dead fell from a median of 6.0 s (5.7–10.8 s) to 2.9 s (2.8–3.9 s), and in
+// three. Measured with 5 processes on loopback (20 kills each; bench's
+// BenchmarkCrashDetection measures it now), the time until every survivor
+// declared a SIGKILLed node dead fell from a median of 6.0 s (5.7–10.8 s)
+// to 2.9 s (2.8–3.9 s), and in
 // 4 SIGSTOPs of 10 s per profile no healthy node was ever suspected. SuspicionMult stays at 4, so a stalled
 // node still has at least two seconds to refute, and Lifeguard's awareness
 // (AwarenessMaxMultiplier 8) still slows the probes of a node that is itself
