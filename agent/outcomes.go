@@ -27,8 +27,11 @@ import (
 // performer (kindOutcomeQuery), which answers with the outcome its store
 // recorded, and proposes the reassignment only when the grace that follows
 // passes without one: work that was done is not done again because its
-// report went missing. A restarted performer also sends, at once, the
-// outcomes it recorded for assignments still open.
+// report went missing. A restarted performer hands the broker again the
+// outcomes it recorded in the last minutes (resendOutcomes); a restarted
+// node follows the recent assignments again (reopenAssignments), and one
+// that proposes a reassign for a failure passes the failed outcome on to
+// validators that may have missed it.
 
 // kindOutcome frames carry a performer's signed outcome (its JSON payload).
 const kindOutcome transport.Kind = 7
