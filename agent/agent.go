@@ -196,17 +196,16 @@ func New(acfg *config.Agent, cluster *config.Cluster, opts Options) (a *Agent, e
 
 		ejectionsReq: make(chan chan EjectionsReport), // pact evidence (evidence_admin.go)
 
-		requests:      map[string]*pendingRequest{},
-		open:          map[string]openInfo{},
-		known:         map[string]*wire.Outcome{},
-		staleAnswered: map[string]time.Time{},
-		latest:        map[string]*wire.Readings{},
-		triggerEntry:  map[string]consensus.Entry{},
-		workers:       map[string]chan job{},
-		performed:     make(chan *wire.Outcome, 64),
-		sampled:       make(chan *wire.Readings, 4),
-		observed:      make(chan *wire.Observation, 16),
-		observations:  map[string][]*wire.Observation{},
+		requests:     map[string]*pendingRequest{},
+		open:         map[string]openInfo{},
+		known:        map[string]*wire.Outcome{},
+		latest:       map[string]*wire.Readings{},
+		triggerEntry: map[string]consensus.Entry{},
+		workers:      map[string]chan job{},
+		performed:    make(chan *wire.Outcome, 64),
+		sampled:      make(chan *wire.Readings, 4),
+		observed:     make(chan *wire.Observation, 16),
+		observations: map[string][]*wire.Observation{},
 
 		accusations:    map[string]map[string]*wire.Accusation{},
 		accusedAt:      map[string]time.Time{},
